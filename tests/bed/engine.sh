@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on this machine: install Debian's docker.io and
+# start dockerd when none does. Idempotent; prints what it did.
+set -euo pipefail
+
+engine_answers() { docker info >/dev/null 2>&1; }
+
+if engine_answers; then
+    echo "engine: a Docker engine already answers ($(docker version -f '{{.Server.Version}}'))"
+    exit 0
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+    echo "engine: installing Debian's docker.io"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq docker.io >/dev/null
+fi
+
+if command -v systemctl >/dev/null 2>&1 && [ "$(ps -p 1 -o comm=)" = systemd ]; then
+    systemctl start docker
+else
+    echo "engine: starting dockerd (log: /var/log/dockerd-testbed.log)"
+    nohup dockerd --storage-driver overlay2 >/var/log/dockerd-testbed.log 2>&1 &
+fi
+
+for _ in $(seq 1 60); do
+    if engine_answers; then
+        echo "engine: ready ($(docker version -f '{{.Server.Version}}'))"
+        exit 0
+    fi
+    sleep 1
+done
+echo "engine: dockerd did not answer within 60 s; last log lines:" >&2
+tail -n 20 /var/log/dockerd-testbed.log >&2 || true
+exit 1

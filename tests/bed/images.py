@@ -1,0 +1,68 @@
+"""Build the test bed's images once and reuse them, tagged by a hash of their recipe.
+
+Images (each a folder under tests/images/):
+  base                  Debian 12 minbase from debootstrap (build.sh), the root of the rest
+  server                systemd + sshd "server" for Ansible over SSH (no docker, no nginx)
+  server-engine         server with Debian's docker.io preinstalled (for scenarios that do
+                        not test the engine install)
+  documentserver-sim    TEST DOUBLE of onlyoffice/documentserver
+
+A Dockerfile-based image is built FROM its parent's tag (build-arg BASE_IMAGE); its hash
+covers its own folder and its parent's hash, so changing the base rebuilds the rest.
+
+Usage: python3 tests/bed/images.py [NAME ...]   (prints NAME=TAG lines)
+"""
+import hashlib
+import os
+import subprocess
+import sys
+
+IMAGES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "images")
+PARENTS = {"base": None, "server": "base", "server-engine": "server", "documentserver-sim": "base"}
+REPOSITORY = "docops-testbed"
+
+
+def recipe_hash(name):
+    digest = hashlib.sha256()
+    parent = PARENTS[name]
+    if parent:
+        digest.update(recipe_hash(parent).encode())
+    folder = os.path.join(IMAGES_DIR, name)
+    for root, dirs, files in sorted(os.walk(folder)):
+        dirs.sort()
+        for filename in sorted(files):
+            path = os.path.join(root, filename)
+            digest.update(os.path.relpath(path, folder).encode())
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()[:12]
+
+
+def tag_of(name):
+    return "%s/%s:%s" % (REPOSITORY, name, recipe_hash(name))
+
+
+def exists(tag):
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def ensure(name):
+    tag = tag_of(name)
+    if exists(tag):
+        return tag
+    parent = PARENTS[name]
+    folder = os.path.join(IMAGES_DIR, name)
+    print("images: building %s" % tag, file=sys.stderr, flush=True)
+    if parent is None:
+        subprocess.run([os.path.join(folder, "build.sh"), tag], check=True)
+    else:
+        subprocess.run(
+            ["docker", "build", "-q", "--build-arg", "BASE_IMAGE=" + ensure(parent), "-t", tag, folder],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    return tag
+
+
+if __name__ == "__main__":
+    for image in sys.argv[1:] or sorted(PARENTS):
+        print("%s=%s" % (image, ensure(image)))
