@@ -15,7 +15,7 @@ description:
   - An operator-supplied O(value) replaces the stored one, which is a deliberate rotation.
   - "The module returns the secret. Set C(no_log: true) on the task so that it is not shown."
 author:
-  - docops.onlyoffice maintainers
+  - docops.onlyoffice maintainers (@docops)
 options:
   path:
     description: File that holds the secret. Its directory must exist.

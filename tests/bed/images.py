@@ -43,7 +43,7 @@ def tag_of(name):
 
 
 def exists(tag):
-    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True, check=False).returncode == 0
 
 
 def ensure(name):

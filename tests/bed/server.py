@@ -6,13 +6,13 @@ dockerd, nftables and ufw work inside it. Its sshd is published on a random 127.
 port; the key pair is made per state directory.
 
 Usage:
-  python3 tests/bed/server.py up NAME [--image NAME] [--state DIR]  -> writes DIR/inventory.yml
+  python3 tests/bed/server.py up NAME [--image NAME] [--state DIR] [--molecule]
+      -> writes DIR/inventory.yml and prints its path (or molecule's instance config entry)
   python3 tests/bed/server.py down NAME [--state DIR]
 """
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,12 +26,15 @@ RUN_OPTIONS = [
     "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
     "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    # A nested dockerd cannot put overlay2 on the container's own overlay root: give its
+    # data directory a volume (removed with the server by `rm -v`).
+    "-v", "/var/lib/docker",
 ]
 SSH_USER = "admin"
 
 
 def docker(*args, check=True, capture=True):
-    result = subprocess.run(["docker", *args], capture_output=capture, text=True)
+    result = subprocess.run(["docker", *args], capture_output=capture, text=True, check=False)
     if check and result.returncode != 0:
         raise RuntimeError("docker %s failed: %s" % (" ".join(args[:2]), (result.stderr or "").strip()))
     return (result.stdout or "").strip()
@@ -57,7 +60,7 @@ def wait_for_ssh(name, key, port, budget=90):
     deadline = time.monotonic() + budget
     command = ["ssh", *ssh_options(key, port), "%s@127.0.0.1" % SSH_USER, "true"]
     while time.monotonic() < deadline:
-        if subprocess.run(command, capture_output=True).returncode == 0:
+        if subprocess.run(command, capture_output=True, check=False).returncode == 0:
             return
         time.sleep(0.5)
     status = docker("exec", name, "systemctl", "status", "--no-pager", "ssh", check=False)
@@ -124,11 +127,17 @@ def main():
     parser.add_argument("name")
     parser.add_argument("--image", default="server")
     parser.add_argument("--state", default=".testbed")
+    parser.add_argument("--molecule", action="store_true",
+                        help="print molecule's instance config entry (JSON) instead of an inventory path")
     args = parser.parse_args()
     if args.action == "down":
         down(args.name)
         return
     hostvars = up(args.name, args.image, args.state)
+    if args.molecule:
+        print(json.dumps({"instance": args.name, "address": hostvars["ansible_host"], "port": hostvars["ansible_port"],
+                          "user": hostvars["ansible_user"], "identity_file": hostvars["ansible_ssh_private_key_file"]}))
+        return
     inventory = os.path.join(os.path.abspath(args.state), "inventory.yml")
     write_inventory(inventory, {args.name: hostvars})
     print(inventory)

@@ -49,7 +49,7 @@ def test_every_module_documentation_renders(installed):
     assert modules
     for module in modules:
         result = subprocess.run([tool("ansible-doc"), "-t", "module", "docops.onlyoffice." + module],
-                                env=installed["env"], capture_output=True, text=True)
+                                env=installed["env"], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
         assert "EXAMPLES" in result.stdout and "RETURN VALUES" in result.stdout
 
@@ -67,7 +67,7 @@ def test_fqcn_module_runs_from_a_playbook(installed, tmp_path):
     for expected in ("changed=1", "changed=0"):
         result = subprocess.run([tool("ansible-playbook"), "-i", "localhost,", "-c", "local",
                                  "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)],
-                                env=installed["env"], capture_output=True, text=True)
+                                env=installed["env"], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
         assert expected in result.stdout
     assert len(secret_file.read_text().strip()) == 48
