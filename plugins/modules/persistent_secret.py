@@ -100,7 +100,11 @@ def main():
         if reason:
             module.fail_json(msg=reason)
     if not os.path.isdir(os.path.dirname(path) or "."):
-        module.fail_json(msg="path: directory %s does not exist" % os.path.dirname(path))
+        if not module.check_mode:
+            module.fail_json(msg="path: directory %s does not exist" % os.path.dirname(path))
+        # Check mode on a fresh host: the task that creates the directory did not run.
+        module.exit_json(changed=True, secret=value or _secret.generate(length), generated=value is None,
+                         diff={"before": {"path": path, "state": "absent"}, "after": {"path": path, "state": "present"}})
 
     stored = None
     if os.path.exists(path):

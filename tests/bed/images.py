@@ -11,7 +11,10 @@ A Dockerfile-based image is built FROM its parent's tag (build-arg BASE_IMAGE); 
 covers its own folder and its parent's hash, so changing the base rebuilds the rest.
 
 Usage: python3 tests/bed/images.py [NAME ...]   (prints NAME=TAG lines)
+       python3 tests/bed/images.py --save DIR NAME  (docker save to DIR once; prints JSON with
+                                                     repository, tag, archive)
 """
+import json
 import hashlib
 import os
 import subprocess
@@ -63,6 +66,21 @@ def ensure(name):
     return tag
 
 
+def save(name, directory):
+    """Save image NAME to DIRECTORY (once per recipe hash); return its description."""
+    tag = ensure(name)
+    repository, version = tag.rsplit(":", 1)
+    archive = os.path.join(os.path.abspath(directory), "%s-%s.tar" % (name, version))
+    if not os.path.exists(archive):
+        os.makedirs(directory, exist_ok=True)
+        subprocess.run(["docker", "save", "-o", archive + ".part", tag], check=True)
+        os.rename(archive + ".part", archive)
+    return {"repository": repository, "tag": version, "image": tag, "archive": archive}
+
+
 if __name__ == "__main__":
-    for image in sys.argv[1:] or sorted(PARENTS):
-        print("%s=%s" % (image, ensure(image)))
+    if sys.argv[1:2] == ["--save"]:
+        print(json.dumps(save(sys.argv[3], sys.argv[2])))
+    else:
+        for image in sys.argv[1:] or sorted(PARENTS):
+            print("%s=%s" % (image, ensure(image)))

@@ -93,6 +93,12 @@ def test_missing_directory_is_named(tmp_path):
     assert kind is Fail and result["msg"].startswith("path: directory")
 
 
+def test_check_mode_with_missing_directory_reports_the_creation(tmp_path):
+    kind, result = run({"path": str(tmp_path / "nope" / "jwt")}, check_mode=True)
+    assert kind is Exit and result["changed"] and result["generated"]
+    assert not (tmp_path / "nope").exists()
+
+
 def test_damaged_stored_secret_is_not_replaced_silently(tmp_path):
     path = tmp_path / "jwt"
     path.write_text("truncated\n")

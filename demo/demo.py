@@ -1,0 +1,90 @@
+"""Demo: deploy the collection's site playbook to a disposable server container.
+
+By default the Document Server is the SIMULATOR (a test double, tests/images/documentserver-sim)
+because this machine cannot pull images; --real-image deploys onlyoffice/documentserver at the
+collection's pinned tag, which needs the server to reach Docker Hub.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "bed"))
+import images  # noqa: E402
+import server  # noqa: E402
+
+NAME = "docops-demo"
+STATE = os.path.join(ROOT, ".testbed", "demo")
+BIN = os.path.dirname(sys.executable)
+
+
+def say(message):
+    print("demo: " + message, flush=True)
+
+
+def simulator_archive():
+    say("building/saving the simulator image (cached by a hash of its recipe)")
+    saved = images.save("documentserver-sim", os.path.join(ROOT, ".testbed", "images"))
+    return {"documentserver_image": saved["repository"], "documentserver_image_tag": saved["tag"],
+            "documentserver_image_archive_src": saved["archive"]}
+
+
+def remote(command):
+    return subprocess.run(["docker", "exec", NAME, "sh", "-c", command], capture_output=True, text=True,
+                          check=False).stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--real-image", action="store_true", help="deploy the real onlyoffice/documentserver")
+    parser.add_argument("--down", action="store_true", help="remove the demo server and stop")
+    args = parser.parse_args()
+    if args.down:
+        server.down(NAME)
+        say("removed %s" % NAME)
+        return 0
+
+    os.makedirs(STATE, exist_ok=True)
+    extra = {} if args.real_image else simulator_archive()
+    say("image: %s" % ("the real onlyoffice/documentserver (pinned tag, pulled by the server)" if args.real_image
+                       else "the Document Server SIMULATOR (a test double, not the real server)"))
+    say("starting the server container %s (Debian 12, systemd, sshd)" % NAME)
+    hostvars = server.up(NAME, image="server", state_dir=STATE)
+    inventory = os.path.join(STATE, "inventory.yml")
+    server.write_inventory(inventory, {NAME: hostvars}, group="documentserver")
+    say("running playbooks/site.yml over SSH (127.0.0.1:%d)" % hostvars["ansible_port"])
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), PATH=BIN + os.pathsep + os.environ["PATH"])
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory,
+                             os.path.join(ROOT, "playbooks", "site.yml"), "-e", json.dumps(extra)],
+                            env=env, check=False)
+    if result.returncode != 0:
+        say("the play FAILED (exit %d); the server is left running for inspection: docker exec -it %s bash"
+            % (result.returncode, NAME))
+        return result.returncode
+
+    port = 8080
+    health = remote("curl -sS -m 5 http://127.0.0.1:%d/healthcheck" % port)
+    version = remote("curl -sS -m 5 http://127.0.0.1:%d/index.html" % port)
+    say("summary")
+    print("  Document Server: http://127.0.0.1:%d on %s (published on the server's loopback only)" % (port, NAME))
+    print("  /healthcheck from the server: %s" % (health or "no answer"))
+    print("  /index.html: %s" % (version or "no answer"))
+    print("  Gateway: none yet. The nginx_proxy, firewall and verify roles are not built, so nothing")
+    print("  answers on the server's public port %d (mapped to 127.0.0.1:%d here)." % (80, hostvars["testbed_port_80"]))
+    print("  Remove the demo server: bash demo/run.sh --down")
+    return 0
+
+
+def collections_path():
+    top = os.path.join(STATE, "collections")
+    link = os.path.join(top, "ansible_collections", "docops", "onlyoffice")
+    if not os.path.islink(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return top
+
+
+if __name__ == "__main__":
+    sys.exit(main())
