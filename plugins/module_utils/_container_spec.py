@@ -383,7 +383,8 @@ def _healthcheck(healthcheck, state):
 
 
 def _networks(networks):
-    if networks is None:
+    # An empty list means the same as no list: the container stays on Docker's default bridge.
+    if not networks:
         return None
     result = []
     for index, network in enumerate(networks):

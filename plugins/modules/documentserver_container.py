@@ -157,7 +157,7 @@ options:
   networks:
     description:
       - Docker networks to connect the container to, instead of the default bridge. When set, the container
-        is on exactly these networks. Not managed when not set.
+        is on exactly these networks. Not managed when not set or empty (the default bridge).
     type: list
     elements: dict
     suboptions:

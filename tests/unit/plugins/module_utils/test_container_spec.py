@@ -654,6 +654,10 @@ def test_options_the_user_does_not_manage_are_not_compared():
     assert not cs.compare(spec, cs.normalise_container(LIVE_INSPECT))
 
 
+def test_an_empty_network_list_leaves_the_default_bridge_alone():
+    assert spec_of(networks=[])['networks'] is None
+
+
 @pytest.mark.parametrize('overrides, options', [
     ({'memory': '512m', 'memory_swap': '1g'}, ['memory', 'memory_swap']),
     ({'stop_timeout': 90}, ['stop_timeout']),
