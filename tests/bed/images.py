@@ -32,8 +32,8 @@ def recipe_hash(name):
         digest.update(recipe_hash(parent).encode())
     folder = os.path.join(IMAGES_DIR, name)
     for root, dirs, files in sorted(os.walk(folder)):
-        dirs.sort()
-        for filename in sorted(files):
+        dirs[:] = sorted(name for name in dirs if name != "__pycache__")
+        for filename in sorted(name for name in files if not name.endswith(".pyc")):
             path = os.path.join(root, filename)
             digest.update(os.path.relpath(path, folder).encode())
             with open(path, "rb") as handle:
