@@ -18,13 +18,15 @@ def tool(name):
 def installed(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     collections = tmp_path_factory.mktemp("collections")
+    # Only the freshly installed copy may be found: no other collections path, no sys.path scan.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+               ANSIBLE_NOCOLOR="1")
     subprocess.run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(build_dir), ROOT],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=env)
     tarballs = glob.glob(str(build_dir / "docops-onlyoffice-*.tar.gz"))
     assert len(tarballs) == 1, tarballs
-    subprocess.run([tool("ansible-galaxy"), "collection", "install", "-p", str(collections), tarballs[0]],
-                   check=True, capture_output=True)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1")
+    subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", "-p", str(collections), tarballs[0]],
+                   check=True, capture_output=True, env=env)
     return {"path": collections / "ansible_collections" / "docops" / "onlyoffice", "env": env,
             "tarball": tarballs[0]}
 

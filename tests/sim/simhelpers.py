@@ -50,8 +50,10 @@ class Sim:
     @property
     def port(self):
         if self._port is None:
-            mapping = wait_until(lambda: docker("port", self.name, "80/tcp", check=False).stdout.strip(),
-                                 10, what="the published port of " + self.name)
+            def published():
+                return docker("port", self.name, "80/tcp", check=False).stdout.strip()
+
+            mapping = wait_until(published, 10, what="the published port of " + self.name)
             self._port = int(mapping.splitlines()[0].rsplit(":", 1)[1])
         return self._port
 
@@ -184,12 +186,12 @@ class RawWebSocket:
             if not chunk:
                 break
             self.buffer += chunk
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        head, _sep, self.buffer = self.buffer.partition(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         self.status = int(status_line.split()[1])
         self.headers = {}
         for line in header_lines:
-            name, _, value = line.partition(":")
+            name, _sep, value = line.partition(":")
             self.headers[name.strip().lower()] = value.strip()
 
     def _take(self, count):

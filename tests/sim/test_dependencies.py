@@ -68,7 +68,7 @@ def test_database_down_at_start_never_opens_the_port(sims):
     assert line in sim.read(LOG_DIR + "/docservice/out.log")
     wait_health(sim, "502")
     sim.wait_log("Express server starting...")
-    for _ in range(10):  # 2.5 s: well past a normal start, still no port
+    for _attempt in range(10):  # 2.5 s: well past a normal start, still no port
         assert sim.health() == "502"
         time.sleep(0.25)
     assert sim.get("/welcome/").status_code == 200

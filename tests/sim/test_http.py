@@ -22,7 +22,7 @@ def inside_curl(sim, *args):
 
 
 def split_response(raw):
-    head, _, body = raw.replace("\r\n", "\n").partition("\n\n")
+    head, _sep, body = raw.replace("\r\n", "\n").partition("\n\n")
     return head, body
 
 
@@ -109,7 +109,7 @@ def test_info_and_internal_only_from_loopback_inside(shared_sim):
 def test_connection_upgrade_only_for_websocket(shared_sim):
     """What docservice receives from nginx, via the simulator's loopback-only echo endpoint."""
     def seen(*headers):
-        _, body = split_response(inside_curl(shared_sim, *headers, "http://127.0.0.1/internal/docops-sim/headers"))
+        _head, body = split_response(inside_curl(shared_sim, *headers, "http://127.0.0.1/internal/docops-sim/headers"))
         return json.loads(body)
 
     assert seen("-H", "Upgrade: websocket")["connection"] == "upgrade"

@@ -112,7 +112,7 @@ def test_prepare4shutdown_drains_before_returning(sims):
                                headers={"Authorization": "Bearer " + jwt_encode(claims, JWT_SECRET)})
             assert refused.status_code == 503
             assert script.poll() is None  # still waiting for the open socket
-            output, _ = script.communicate(timeout=15)
+            output, _stderr = script.communicate(timeout=15)
         finally:
             if script.poll() is None:
                 script.kill()
@@ -135,4 +135,3 @@ def test_stop_while_waiting_for_a_dependency(sims):
     with pytest.raises(requests.ConnectionError):  # like the real one: nginx starts after the waits
         requests.get(sim.url("/healthcheck"), timeout=2)
     assert sim.stop() < 5 and sim.state()["ExitCode"] == 0
-

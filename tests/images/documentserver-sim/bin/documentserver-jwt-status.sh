@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # docops simulator (TEST DOUBLE): prints the JWT settings in use, like the real script.
 exec python3 - <<'PY'
 import json

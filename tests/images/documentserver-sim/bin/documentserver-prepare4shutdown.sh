@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # docops simulator (TEST DOUBLE): asks docservice to drain (new co-authoring sockets and
 # CommandService requests are refused) and returns once the open sockets are gone.
 echo "Preparing for shutdown, it can take a lot of time, please wait..."

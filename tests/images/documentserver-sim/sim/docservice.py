@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Stand-in for ONLYOFFICE's Node.js docservice on 127.0.0.1:8000 (TEST DOUBLE).
 
 Standard library only. Answers like the real docservice does (DESIGN.md section 7):

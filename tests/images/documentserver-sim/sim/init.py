@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """PID 1 of the Document Server simulator (TEST DOUBLE, not the real Document Server).
 
 Plays the real image's start script (run-document-server.sh) and its supervisord:
@@ -37,7 +36,7 @@ def say(text, stream=sys.stdout):
 def random_secret(length):
     """Like the real image's `pwgen -s 32`: letters and digits."""
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(secrets.choice(alphabet) for _unused in range(length))
 
 
 def write_file(path, text, mode=0o644):
@@ -104,7 +103,7 @@ def cgroup_oom_kills():
         try:
             with open(path) as handle:
                 for line in handle:
-                    name, _, value = line.partition(" ")
+                    name, _sep, value = line.partition(" ")
                     if name == "oom_kill":
                         return int(value)
         except (OSError, ValueError):
