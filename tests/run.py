@@ -1,6 +1,7 @@
 """Run every test layer, each logged to tests/output/<layer>.log, and print a summary.
 
-Layers (in order): unit, changelog, lint, sanity, build, engine, bed, sim, molecule.
+Layers (in order): unit, changelog, lint, sanity, engine, integration (collection build and
+install, companion images and modules against the engine), bed, sim, molecule.
 A layer that cannot run fails with its reason; nothing is skipped silently.
 The last line is "summary: N passed, N failed" over all test cases of all layers
 (pytest cases, sanity tests, molecule scenarios; one case each for the other checks).
@@ -106,8 +107,8 @@ def layer_sanity():
         shutil.rmtree(top, ignore_errors=True)
 
 
-def layer_build():
-    return pytest_layer("build", "tests/integration/test_collection_build.py")
+def layer_integration():
+    return pytest_layer("integration", "tests/integration")
 
 
 def layer_engine():
@@ -142,7 +143,7 @@ def layer_molecule():
     return (passed, failed) if scenarios else (0, 1)
 
 
-LAYERS = ["unit", "changelog", "lint", "sanity", "build", "engine", "bed", "sim", "molecule"]
+LAYERS = ["unit", "changelog", "lint", "sanity", "engine", "integration", "bed", "sim", "molecule"]
 
 
 def main(selected):

@@ -3,12 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The wanted Document Server container, and how it differs from a live one.
+"""A wanted container, and how it differs from a live one.
 
 Pure logic, no Docker SDK: ``build_spec`` validates module parameters into a
 normalised spec, ``normalise_container`` turns ``docker inspect`` output into the
 same shape, and ``compare`` lists the differences for the options the user
-manages. Private to this collection: not an API.
+manages. What differs between the kinds of container the modules manage (the
+Document Server, a companion service) is a ``ContainerKind``; the Document
+Server's is in _documentserver_spec. Private to this collection: not an API.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,70 +23,12 @@ import re
 from ansible_collections.docops.onlyoffice.plugins.module_utils._diff import DifferenceTracker
 
 
-DEFAULT_NAME = 'onlyoffice-documentserver'
-DEFAULT_IMAGE = 'onlyoffice/documentserver:9.1.0'
-DEFAULT_PUBLISHED_PORTS = [{'container_port': 80, 'host_port': 8080}]
 DEFAULT_RESTART_POLICY = 'unless-stopped'
-DEFAULT_STOP_TIMEOUT = 60
-# The image drains editing sessions on stop (prepare4shutdown); less cuts them off.
-MIN_STOP_TIMEOUT = 60
-
-# /healthcheck answers 200 "false" when a dependency is down, so test the body.
-DEFAULT_HEALTHCHECK = {
-    'test': ['CMD-SHELL', 'curl -fsS http://127.0.0.1/healthcheck | grep -qx true'],
-    'interval': '5s',
-    'timeout': '5s',
-    'start_period': '60s',
-    'retries': 3,
-}
-
-# Every VOLUME the real image declares, with the short name of the named volume
-# ("<container name>_<short name>") it gets unless the user maps the path. An
-# unmapped VOLUME would be a fresh anonymous volume after each recreate.
-DECLARED_VOLUMES = (
-    ('/var/log/onlyoffice', 'logs'),
-    ('/var/www/onlyoffice/Data', 'data'),
-    ('/var/lib/onlyoffice', 'lib'),
-    ('/var/lib/postgresql', 'postgresql'),
-    ('/var/lib/rabbitmq', 'rabbitmq'),
-    ('/var/lib/redis', 'redis'),
-    ('/usr/share/fonts/truetype/custom', 'fonts'),
-)
-
-# The image writes its configuration there at start; a mount breaks the start.
-FORBIDDEN_MOUNT = '/etc/onlyoffice'
 
 SECRET_MASK = '********'
 _SECRET_WORDS = ('SECRET', 'PASSWORD', 'PASS', 'PWD', 'TOKEN')
 # Not named like a secret but may embed a password (amqp://user:password@host).
 _SECRET_KEYS = ('AMQP_URI',)
-
-# First-class options -> environment variable of the image.
-_ENV_OPTIONS = (
-    ('jwt_enabled', 'JWT_ENABLED'),
-    ('jwt_secret', 'JWT_SECRET'),
-    ('jwt_header', 'JWT_HEADER'),
-    ('jwt_in_body', 'JWT_IN_BODY'),
-    ('wopi_enabled', 'WOPI_ENABLED'),
-    ('allow_private_ip_address', 'ALLOW_PRIVATE_IP_ADDRESS'),
-    ('allow_meta_ip_address', 'ALLOW_META_IP_ADDRESS'),
-    ('secure_link_secret', 'SECURE_LINK_SECRET'),
-    ('generate_fonts', 'GENERATE_FONTS'),
-    ('amqp_uri', 'AMQP_URI'),
-)
-_DATABASE_ENV = (
-    ('type', 'DB_TYPE'),
-    ('host', 'DB_HOST'),
-    ('port', 'DB_PORT'),
-    ('name', 'DB_NAME'),
-    ('user', 'DB_USER'),
-    ('password', 'DB_PWD'),
-)
-_REDIS_ENV = (
-    ('host', 'REDIS_SERVER_HOST'),
-    ('port', 'REDIS_SERVER_PORT'),
-    ('password', 'REDIS_SERVER_PASS'),
-)
 
 _NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
 _DIGEST_RE = re.compile(r'^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$')
@@ -92,6 +36,7 @@ _SIZE_RE = re.compile(r'^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$')
 _SIZE_UNITS = {'': 1, 'b': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3, 't': 1024 ** 4}
 _DURATION_PART_RE = re.compile(r'(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)')
 _DURATION_UNITS = {'h': 3600 * 10 ** 9, 'm': 60 * 10 ** 9, 's': 10 ** 9, 'ms': 10 ** 6, 'us': 10 ** 3, 'ns': 1}
+_HEALTHCHECK_DURATIONS = ('interval', 'timeout', 'start_period')
 # Docker refuses a memory limit below 6 MiB.
 _MIN_MEMORY = 6 * 1024 ** 2
 _ANONYMOUS_VOLUME_RE = re.compile(r'^[a-f0-9]{64}$')
@@ -100,6 +45,60 @@ _ANONYMOUS = '(anonymous)'
 
 class SpecError(ValueError):
     """A parameter is invalid; the message names it and is shown to the user as is."""
+
+
+# A companion's check depends on the service (pg_isready, redis-cli ping...): no default test.
+SERVICE_HEALTHCHECK = {
+    'test': None,
+    'interval': '5s',
+    'timeout': '10s',
+    'start_period': '10s',
+    'retries': 3,
+}
+
+
+class ContainerKind:
+    """What one kind of managed container adds to the common options.
+
+    The defaults describe a companion service (PostgreSQL, RabbitMQ, Redis...):
+    name and image required, nothing published, a health check only when one is
+    given, nothing run before a stop.
+
+    default_name, default_image: None means the option is required.
+    image_example: a pinned reference shown when an image is not pinned.
+    healthcheck: defaults of the health check fields; with test None, no given
+        health check means none is managed (the image's own applies).
+    min_stop_timeout, stop_timeout_reason: the shortest stop timeout and why.
+    declared_volumes: (container path, short name) of VOLUMEs the image declares;
+        each gets the named volume "<name>_<short name>" unless the user maps it.
+    forbidden_mounts: (container path, why) that must not be mounted.
+    env_options: (option, variable) first-class options that set a variable.
+    env_groups: (dict option, ((sub-option, variable), ...)) likewise.
+    memory_hint: appended to messages about memory.
+    drain_script: run in the container before it is stopped, when it has it.
+    """
+
+    def __init__(self, default_name=None, default_image=None, image_example='postgres:15.8',
+                 default_published_ports=(), healthcheck=None, default_stop_timeout=10, min_stop_timeout=0,
+                 stop_timeout_reason='use', declared_volumes=(), forbidden_mounts=(), env_options=(), env_groups=(),
+                 memory_hint='', drain_script=None):
+        self.default_name = default_name
+        self.default_image = default_image
+        self.image_example = image_example
+        self.default_published_ports = default_published_ports
+        self.healthcheck = healthcheck or SERVICE_HEALTHCHECK
+        self.default_stop_timeout = default_stop_timeout
+        self.min_stop_timeout = min_stop_timeout
+        self.stop_timeout_reason = stop_timeout_reason
+        self.declared_volumes = declared_volumes
+        self.forbidden_mounts = forbidden_mounts
+        self.env_options = env_options
+        self.env_groups = env_groups
+        self.memory_hint = memory_hint
+        self.drain_script = drain_script
+
+
+SERVICE = ContainerKind()
 
 
 # ---------------------------------------------------------------- small helpers
@@ -115,6 +114,24 @@ def _mask(key, value):
 
 def mask_env(env):
     return dict((key, _mask(key, value)) for key, value in env.items())
+
+
+def mask_command(command):
+    """Hide the value of a secret option in a command line: `--requirepass X`, `--password=X`."""
+    if command is None:
+        return None
+    shown = []
+    hide_next = False
+    for argument in command:
+        option, equals, _value = argument.partition('=')
+        if hide_next:
+            shown.append(SECRET_MASK)
+        elif equals and option.startswith('-') and is_secret_key(option):
+            shown.append(option + '=' + SECRET_MASK)
+        else:
+            shown.append(argument)
+        hide_next = argument.startswith('-') and not equals and is_secret_key(argument)
+    return shown
 
 
 def parse_size(value, option):
@@ -191,8 +208,8 @@ def parse_image_reference(reference):
     return name, '', digest
 
 
-def _image(value):
-    reference = str(value or DEFAULT_IMAGE).strip()
+def _image(value, kind):
+    reference = str(value or kind.default_image or '').strip()
     repository, tag, digest = parse_image_reference(reference)
     if not repository or ' ' in reference:
         raise SpecError('image: %r is not an image reference' % reference)
@@ -202,12 +219,12 @@ def _image(value):
         return reference
     if not tag or tag == 'latest':
         raise SpecError("image: %r is not pinned; give a version tag such as %s (not 'latest') or a digest "
-                        "(repository@sha256:...)" % (reference, DEFAULT_IMAGE))
+                        "(repository@sha256:...)" % (reference, kind.image_example))
     return reference
 
 
-def _name(value):
-    name = str(value or DEFAULT_NAME)
+def _name(value, kind):
+    name = str(value or kind.default_name or '')
     if not _NAME_RE.match(name):
         raise SpecError('name: %r is not a valid container name; use letters, digits, "_", "." and "-", '
                         'starting with a letter or digit' % name)
@@ -233,16 +250,16 @@ def _port_number(value, option):
     return number
 
 
-def _published_ports(ports, ipv6_loopback):
+def _published_ports(ports, ipv6_loopback, kind):
     if ports is None:
-        ports = DEFAULT_PUBLISHED_PORTS
+        ports = kind.default_published_ports
     result = []
     seen = set()
     for index, port in enumerate(ports):
         option = 'published_ports[%d]' % index
         if not isinstance(port, dict):
             raise SpecError('%s: expected a dict with container_port, host_port and host_ip' % option)
-        container_port = _port_number(port.get('container_port', 80), option + '.container_port')
+        container_port = _port_number(port.get('container_port'), option + '.container_port')
         host_port = _port_number(port.get('host_port'), option + '.host_port')
         protocol = str(port.get('protocol') or 'tcp')
         if protocol not in ('tcp', 'udp'):
@@ -278,11 +295,11 @@ def docker_port_bindings(published_ports):
 
 # ---------------------------------------------------------------- volumes
 
-def _forbidden_target(target):
-    return target == FORBIDDEN_MOUNT or target.startswith(FORBIDDEN_MOUNT + '/')
+def _is_below(target, path):
+    return target == path or target.startswith(path + '/')
 
 
-def _volumes(volumes, name):
+def _volumes(volumes, name, kind):
     mounts = {}
     for index, volume in enumerate(volumes or []):
         option = 'volumes[%d]' % index
@@ -293,17 +310,16 @@ def _volumes(volumes, name):
         if not posixpath.isabs(target):
             raise SpecError('%s.target: %r must be an absolute path inside the container' % (option, target))
         target = posixpath.normpath(target)
-        if _forbidden_target(target):
-            raise SpecError('%s.target: do not mount %s (the image writes its configuration there at start and '
-                            'a mount breaks the start); configure the Document Server through its environment '
-                            'options instead' % (option, target))
+        for path, why in kind.forbidden_mounts:
+            if _is_below(target, path):
+                raise SpecError('%s.target: do not mount %s %s' % (option, target, why))
         if not (posixpath.isabs(source) or _NAME_RE.match(source)):
             raise SpecError('%s.source: %r is neither a volume name nor an absolute host path' % (option, source))
         if target in mounts:
             raise SpecError('%s.target: %s is mounted twice' % (option, target))
         mode = 'ro' if volume.get('read_only') else 'rw'
         mounts[target] = '%s:%s:%s' % (source, target, mode)
-    for target, short_name in DECLARED_VOLUMES:
+    for target, short_name in kind.declared_volumes:
         if target not in mounts:
             mounts[target] = '%s_%s:%s:rw' % (name, short_name, target)
     return sorted(mounts.values(), key=_mount_target)
@@ -315,7 +331,7 @@ def _mount_target(mount):
 
 # ---------------------------------------------------------------- environment
 
-def _environment(params):
+def _environment(params, kind):
     """First-class options and the free-form env dict -> one dict of strings."""
     env = {}
     origin = {}
@@ -326,12 +342,12 @@ def _environment(params):
         env[key] = _string_value(value, option)
         origin[key] = option
 
-    for option, key in _ENV_OPTIONS:
+    for option, key in kind.env_options:
         value = params.get(option)
         if isinstance(value, bool):
             value = _bool_env(value)
         put(key, value, option)
-    for group, mapping in (('database', _DATABASE_ENV), ('redis', _REDIS_ENV)):
+    for group, mapping in kind.env_groups:
         for option, key in mapping:
             put(key, (params.get(group) or {}).get(option), '%s.%s' % (group, option))
 
@@ -345,7 +361,8 @@ def _environment(params):
     return env
 
 
-def _labels(labels):
+def label_dict(labels):
+    """Labels -> dict of plain strings, refusing what YAML would silently change."""
     result = {}
     for key, value in (labels or {}).items():
         result[str(key)] = _string_value(value, 'labels.%s' % key)
@@ -354,28 +371,30 @@ def _labels(labels):
 
 # ---------------------------------------------------------------- healthcheck, networks
 
-def _healthcheck(healthcheck, state):
+def _healthcheck(healthcheck, state, defaults):
+    if healthcheck is None and defaults['test'] is None:
+        return None  # not managed: the image's own health check, if any, applies
     healthcheck = dict(healthcheck or {})
     if healthcheck.get('disable'):
         if state == 'healthy':
             raise SpecError('healthcheck.disable: state=healthy waits for the healthcheck; do not disable it')
         return {'test': ['NONE']}
-    test = healthcheck.get('test') or DEFAULT_HEALTHCHECK['test']
+    test = healthcheck.get('test') or defaults['test']
     if isinstance(test, str):
         test = ['CMD-SHELL', test]
     if not isinstance(test, list) or not test or str(test[0]) not in ('CMD', 'CMD-SHELL'):
         raise SpecError('healthcheck.test: give a shell command as a string, or a list starting with '
                         'CMD or CMD-SHELL')
     result = {'test': [_string_value(part, 'healthcheck.test') for part in test]}
-    for field in ('interval', 'timeout', 'start_period'):
+    for field in _HEALTHCHECK_DURATIONS:
         value = healthcheck.get(field)
-        nanoseconds = parse_duration(DEFAULT_HEALTHCHECK[field] if value is None else value, 'healthcheck.' + field)
+        nanoseconds = parse_duration(defaults[field] if value is None else value, 'healthcheck.' + field)
         # Docker wants 0 or at least 1 ms; interval and timeout 0 would mean Docker's own default.
         if nanoseconds < 10 ** 6 and (field != 'start_period' or nanoseconds):
             raise SpecError('healthcheck.%s: %r is too short; use at least 1ms' % (field, value))
         result[field] = nanoseconds
     retries = healthcheck.get('retries')
-    retries = DEFAULT_HEALTHCHECK['retries'] if retries is None else retries
+    retries = defaults['retries'] if retries is None else retries
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 1:
         raise SpecError('healthcheck.retries: %r is not a number of at least 1' % (retries,))
     result['retries'] = retries
@@ -398,13 +417,12 @@ def _networks(networks):
     return sorted(result, key=lambda network: network['name'])
 
 
-def _memory(params):
+def _memory(params, hint):
     memory = params.get('memory')
     swap = params.get('memory_swap')
     memory = None if memory in (None, '') else parse_size(memory, 'memory')
     if memory is not None and memory < _MIN_MEMORY:
-        raise SpecError('memory: %s is below the 6m Docker accepts (the Document Server needs at least 4g)'
-                        % params.get('memory'))
+        raise SpecError('memory: %s is below the 6m Docker accepts%s' % (params.get('memory'), hint))
     if swap in (None, ''):
         return memory, None
     if memory is None:
@@ -416,52 +434,55 @@ def _memory(params):
     return memory, swap
 
 
+def _command(command):
+    # An empty list means the same as no list: the image's CMD, not managed.
+    if not command:
+        return None
+    return [_string_value(argument, 'command[%d]' % index) for index, argument in enumerate(command)]
+
+
+def _stop_timeout(params, kind):
+    stop_timeout = params.get('stop_timeout')
+    stop_timeout = kind.default_stop_timeout if stop_timeout is None else stop_timeout
+    if stop_timeout < kind.min_stop_timeout:
+        raise SpecError('stop_timeout: %s s is too short; %s at least %d s'
+                        % (stop_timeout, kind.stop_timeout_reason, kind.min_stop_timeout))
+    return stop_timeout
+
+
 # ---------------------------------------------------------------- the spec
 
-def build_spec(params):
-    """Validate module parameters -> normalised wanted spec. Raises SpecError."""
-    name = _name(params.get('name'))
-    stop_timeout = params.get('stop_timeout')
-    stop_timeout = DEFAULT_STOP_TIMEOUT if stop_timeout is None else stop_timeout
-    if stop_timeout < MIN_STOP_TIMEOUT:
-        raise SpecError('stop_timeout: %s s is too short; the Document Server drains sessions on stop and needs '
-                        'at least %d s' % (stop_timeout, MIN_STOP_TIMEOUT))
-    memory, memory_swap = _memory(params)
-    return {
+def build_spec(params, kind):
+    """Validate module parameters -> normalised wanted spec of a container of that kind. Raises SpecError."""
+    name = _name(params.get('name'), kind)
+    memory, memory_swap = _memory(params, kind.memory_hint)
+    # Removing a container needs no image.
+    no_image = not (params.get('image') or kind.default_image) and params.get('state') == 'absent'
+    spec = {
         'name': name,
-        'image': _image(params.get('image')),
-        'env': _environment(params),
-        'published_ports': _published_ports(params.get('published_ports'), params.get('publish_ipv6_loopback')),
-        'volumes': _volumes(params.get('volumes'), name),
+        'image': None if no_image else _image(params.get('image'), kind),
+        'env': _environment(params, kind),
+        'published_ports': _published_ports(params.get('published_ports'), params.get('publish_ipv6_loopback'),
+                                            kind),
+        'volumes': _volumes(params.get('volumes'), name, kind),
         'restart_policy': params.get('restart_policy') or DEFAULT_RESTART_POLICY,
         'memory': memory,
         'memory_swap': memory_swap,
-        'healthcheck': _healthcheck(params.get('healthcheck'), params.get('state')),
-        'stop_timeout': stop_timeout,
-        'labels': _labels(params.get('labels')),
+        'healthcheck': _healthcheck(params.get('healthcheck'), params.get('state'), kind.healthcheck),
+        'stop_timeout': _stop_timeout(params, kind),
+        'labels': label_dict(params.get('labels')),
         'networks': _networks(params.get('networks')),
     }
+    # Only a module with a command option manages the command; the others keep the image's.
+    if 'command' in params:
+        spec['command'] = _command(params['command'])
+    return spec
 
 
-def spec_warnings(spec):
-    """Legal settings that will hurt; shown as module warnings."""
-    warnings = []
-    env = spec['env']
-    if env.get('JWT_ENABLED') != 'false':
-        secret = env.get('JWT_SECRET')
-        if not secret:
-            warnings.append('jwt_secret is not set: the Document Server generates a new JWT secret on every start, '
-                            'which breaks integrations; set jwt_secret (at least 32 characters)')
-        elif len(secret) < 32:
-            warnings.append('jwt_secret is shorter than 32 characters; use a longer secret')
-    if not env.get('SECURE_LINK_SECRET'):
-        warnings.append('secure_link_secret is not set: the Document Server generates a new one on every start')
-    for binding in spec['published_ports']:
-        host_ip = binding.rsplit(':', 2)[0].strip('[]')
-        if not ipaddress.ip_address(host_ip).is_loopback:
-            warnings.append('published port %s is reachable from outside: Docker publishes it past the host '
-                            'firewall; publish on 127.0.0.1 behind the nginx proxy instead' % binding)
-    return warnings
+def public_ports(spec):
+    """The published ports that are reachable from outside the host (Docker bypasses the host firewall)."""
+    return [binding for binding in spec['published_ports']
+            if not ipaddress.ip_address(binding.rsplit(':', 2)[0].strip('[]')).is_loopback]
 
 
 def display_spec(spec, image_id=None):
@@ -471,13 +492,17 @@ def display_spec(spec, image_id=None):
     shown['memory'] = format_size(spec['memory'])
     shown['memory_swap'] = format_size(spec['memory_swap'])
     shown['healthcheck'] = _display_healthcheck(spec['healthcheck'])
+    if 'command' in spec:
+        shown['command'] = mask_command(spec['command'])
     if image_id:
         shown['image'] = '%s (%s)' % (spec['image'], image_id)
     return shown
 
 
 def _display_healthcheck(healthcheck):
-    return dict((field, format_duration(value) if field in ('interval', 'timeout', 'start_period') else value)
+    if healthcheck is None:
+        return None
+    return dict((field, format_duration(value) if field in _HEALTHCHECK_DURATIONS else value)
                 for field, value in healthcheck.items())
 
 
@@ -541,6 +566,7 @@ def normalise_container(attrs):
         'memory': host_config.get('Memory') or 0,
         'memory_swap': host_config.get('MemorySwap') or 0,
         'healthcheck': _live_healthcheck(config.get('Healthcheck')),
+        'command': config.get('Cmd'),
         'stop_timeout': config.get('StopTimeout'),
         'labels': config.get('Labels') or {},
         'networks': sorted(({'name': name, 'aliases': sorted((endpoint or {}).get('Aliases') or [])}
@@ -559,6 +585,7 @@ def compare(wanted, live, wanted_image_id=None):
     """Differences that need a new container, for the options the user manages.
 
     Env and labels: only the keys the user sets (the image adds its own).
+    Healthcheck, command, memory and networks: only when the user sets them.
     Volumes: the wanted paths, plus any named or bind mount the user dropped.
     """
     tracker = DifferenceTracker()
@@ -590,10 +617,14 @@ def compare(wanted, live, wanted_image_id=None):
         if wanted[option] is not None and live[option] != wanted[option]:
             tracker.add(option, format_size(live[option]), format_size(wanted[option]))
 
-    live_health = _display_healthcheck(live['healthcheck'])
-    for field, value in sorted(_display_healthcheck(wanted['healthcheck']).items()):
-        if live_health.get(field) != value:
-            tracker.add('healthcheck.%s' % field, live_health.get(field), value)
+    if wanted['healthcheck'] is not None:
+        live_health = _display_healthcheck(live['healthcheck'])
+        for field, value in sorted(_display_healthcheck(wanted['healthcheck']).items()):
+            if live_health.get(field) != value:
+                tracker.add('healthcheck.%s' % field, live_health.get(field), value)
+
+    if wanted.get('command') is not None and live['command'] != wanted['command']:
+        tracker.add('command', mask_command(live['command']), mask_command(wanted['command']))
 
     for key, value in sorted(wanted['labels'].items()):
         if live['labels'].get(key) != value:

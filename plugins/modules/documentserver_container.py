@@ -475,28 +475,34 @@ logs:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.docops.onlyoffice.plugins.module_utils._container_lifecycle import (
+    DEFAULT_HEALTH_TIMEOUT,
+    ManagedContainer,
+)
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import (
-    DEFAULT_HEALTHCHECK,
-    DEFAULT_IMAGE,
-    DEFAULT_NAME,
-    DEFAULT_PUBLISHED_PORTS,
     DEFAULT_RESTART_POLICY,
-    DEFAULT_STOP_TIMEOUT,
     SpecError,
-    build_spec,
-    spec_warnings,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
     DOCKER_IMPORT_ERROR,
     DOCKER_SDK_REQUIREMENT,
     HAS_DOCKER,
-    ContainerError,
     DockerException,
-    DocumentServerContainer,
+    ModuleFailure,
     RequestException,
     describe_error,
     docker_argument_spec,
     get_client,
+)
+from ansible_collections.docops.onlyoffice.plugins.module_utils._documentserver_spec import (
+    DEFAULT_HEALTHCHECK,
+    DEFAULT_IMAGE,
+    DEFAULT_NAME,
+    DEFAULT_PUBLISHED_PORTS,
+    DEFAULT_STOP_TIMEOUT,
+    DOCUMENTSERVER,
+    build_spec,
+    spec_warnings,
 )
 
 
@@ -566,7 +572,7 @@ def argument_spec():
             port=dict(type='int'),
             password=dict(type='str', no_log=True),
         )),
-        health_timeout=dict(type='int', default=300),
+        health_timeout=dict(type='int', default=DEFAULT_HEALTH_TIMEOUT),
     )
     return spec
 
@@ -595,11 +601,11 @@ def main():
 
     # `ss` names the process holding a host port when a publish fails.
     run_command = module.run_command if module.get_bin_path('ss') else None
-    container = DocumentServerContainer(client, spec, module.params, check_mode=module.check_mode,
-                                        run_command=run_command)
+    container = ManagedContainer(client, spec, module.params, DOCUMENTSERVER, check_mode=module.check_mode,
+                                 run_command=run_command)
     try:
         result = container.apply()
-    except ContainerError as exc:
+    except ModuleFailure as exc:
         for warning in container.warnings:
             module.warn(warning)
         module.fail_json(msg=exc.msg, changed=container.changed, actions=container.actions, **exc.details)

@@ -21,7 +21,8 @@ import subprocess
 import sys
 
 IMAGES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "images")
-PARENTS = {"base": None, "server": "base", "server-engine": "server", "documentserver-sim": "base"}
+PARENTS = {"base": None, "server": "base", "server-engine": "server", "documentserver-sim": "base",
+           "postgres-deb": "base", "rabbitmq-deb": "base", "redis-deb": "base"}
 REPOSITORY = "docops-testbed"
 
 

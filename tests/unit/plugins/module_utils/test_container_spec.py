@@ -12,6 +12,7 @@ import json
 import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_spec as cs
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _documentserver_spec as ds
 from ansible_collections.docops.onlyoffice.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.docops.onlyoffice.plugins.modules.documentserver_container import argument_spec
 
@@ -246,14 +247,14 @@ def module_params(**overrides):
 
 
 def spec_of(**overrides):
-    return cs.build_spec(module_params(**overrides))
+    return ds.build_spec(module_params(**overrides))
 
 
 def capture_spec(**overrides):
     """The spec of CAPTURE_PARAMS with some parameters changed."""
     params = module_params(**CAPTURE_PARAMS)
     params.update(overrides)
-    return cs.build_spec(params)
+    return ds.build_spec(params)
 
 
 def error_of(**overrides):
@@ -305,8 +306,8 @@ def test_default_healthcheck_tests_the_body_of_healthcheck():
 
 
 def test_build_spec_fills_defaults_for_missing_params():
-    assert cs.build_spec({})['image'] == cs.DEFAULT_IMAGE
-    assert cs.build_spec({})['published_ports'] == ['127.0.0.1:8080:80/tcp']
+    assert ds.build_spec({})['image'] == ds.DEFAULT_IMAGE
+    assert ds.build_spec({})['published_ports'] == ['127.0.0.1:8080:80/tcp']
 
 
 # ---------------------------------------------------------------- image
@@ -601,19 +602,19 @@ def test_display_spec_masks_secrets_and_formats_values():
 # ---------------------------------------------------------------- warnings
 
 def test_warnings_for_missing_secrets_and_public_ports():
-    warnings = cs.spec_warnings(spec_of(published_ports=[{'container_port': 80, 'host_port': 80, 'host_ip': '0.0.0.0'}]))
+    warnings = ds.spec_warnings(spec_of(published_ports=[{'container_port': 80, 'host_port': 80, 'host_ip': '0.0.0.0'}]))
     assert any(warning.startswith('jwt_secret is not set') for warning in warnings)
     assert any(warning.startswith('secure_link_secret is not set') for warning in warnings)
     assert any('0.0.0.0:80:80/tcp is reachable from outside' in warning for warning in warnings)
 
 
 def test_no_warnings_for_a_complete_loopback_setup():
-    assert cs.spec_warnings(spec_of(jwt_secret='x' * 32, secure_link_secret='y', publish_ipv6_loopback=True)) == []
-    assert cs.spec_warnings(spec_of(jwt_enabled=False, secure_link_secret='y')) == []
+    assert ds.spec_warnings(spec_of(jwt_secret='x' * 32, secure_link_secret='y', publish_ipv6_loopback=True)) == []
+    assert ds.spec_warnings(spec_of(jwt_enabled=False, secure_link_secret='y')) == []
 
 
 def test_short_jwt_secret_warns():
-    assert 'jwt_secret is shorter than 32 characters; use a longer secret' in cs.spec_warnings(spec_of(jwt_secret='short'))
+    assert 'jwt_secret is shorter than 32 characters; use a longer secret' in ds.spec_warnings(spec_of(jwt_secret='short'))
 
 
 # ---------------------------------------------------------------- normalise and compare

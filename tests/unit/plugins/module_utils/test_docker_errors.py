@@ -16,7 +16,7 @@ import pytest
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils import _docker
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_lifecycle, _docker
 
 SOCKET = 'unix:///var/run/docker.sock'
 
@@ -247,13 +247,13 @@ class ExecClient:
 
 def test_prepare_for_shutdown_runs_the_script_with_a_longer_timeout():
     client = ExecClient(b'')
-    assert _docker.prepare_for_shutdown(client, 'docs', 60) is True
+    assert _docker.prepare_for_shutdown(client, 'docs', 'documentserver-prepare4shutdown.sh', 60) is True
     assert client.command[:2] == ['sh', '-c'] and 'timeout 60 documentserver-prepare4shutdown.sh' in client.command[2]
     assert client.seen_timeout == 120 and client.timeout == 60
 
 
 def test_prepare_for_shutdown_without_the_script():
-    assert _docker.prepare_for_shutdown(ExecClient(b'absent\n'), 'docs', 60) is False
+    assert _docker.prepare_for_shutdown(ExecClient(b'absent\n'), 'docs', 'documentserver-prepare4shutdown.sh', 60) is False
 
 
 # ---------------------------------------------------------------- wait_until_healthy
@@ -292,8 +292,8 @@ def running(health, log=None, **extra):
 def wait(client, timeout=300):
     clock = FakeClock()
     try:
-        return _docker.wait_until_healthy(client, 'docs', timeout, clock=clock.monotonic, sleep=clock.sleep), clock
-    except _docker.ContainerError as exc:
+        return _container_lifecycle.wait_until_healthy(client, 'docs', timeout, clock=clock.monotonic, sleep=clock.sleep), clock
+    except _docker.ModuleFailure as exc:
         exc.clock = clock
         raise
 
@@ -307,7 +307,7 @@ def test_wait_returns_when_healthy():
 def test_wait_keeps_waiting_through_unhealthy_then_times_out_with_the_health_log():
     log = [{'Start': 't%d' % index, 'ExitCode': 1, 'Output': 'curl: (22) The requested URL returned error: 502\n'}
            for index in range(8)]
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(running('unhealthy', log)), timeout=10)
     assert info.value.msg == ('Container docs is not healthy after 10 s (health status: unhealthy; last check exit 1: '
                               'curl: (22) The requested URL returned error: 502); see health_log and logs')
@@ -318,7 +318,7 @@ def test_wait_keeps_waiting_through_unhealthy_then_times_out_with_the_health_log
 
 def test_wait_fails_fast_on_oom():
     state = dict(running('starting'), Status='exited', Running=False, ExitCode=137, OOMKilled=True)
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(running('starting'), state))
     assert info.value.msg.startswith('Container docs was OOMKilled while waiting to become healthy '
                                      '(ExitCode 137, OOMKilled true)')
@@ -327,7 +327,7 @@ def test_wait_fails_fast_on_oom():
 
 def test_wait_fails_fast_when_the_container_exits():
     state = dict(running('unhealthy'), Status='exited', Running=False, ExitCode=1)
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(state))
     assert info.value.msg == ('Container docs stopped while waiting to become healthy (status exited, ExitCode 1, '
                               'OOMKilled false); see logs')
@@ -335,24 +335,24 @@ def test_wait_fails_fast_when_the_container_exits():
 
 def test_wait_explains_exit_code_137_without_oom_flag():
     state = dict(running('starting'), Status='exited', Running=False, ExitCode=137)
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(state))
     assert '(status exited, ExitCode 137, OOMKilled false: killed, usually for lack of memory)' in info.value.msg
 
 
 def test_wait_says_when_the_check_printed_nothing():
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(running('unhealthy', [{'Start': 't', 'ExitCode': 1, 'Output': ''}])), timeout=2)
     assert 'last check exit 1: (no output)' in info.value.msg
 
 
 def test_wait_fails_fast_when_the_container_restarts():
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(running('starting'), running('starting', RestartCount=1, ExitCode=2)))
     assert info.value.msg.startswith('Container docs restarted while waiting to become healthy (RestartCount 1, ExitCode 2')
 
 
 def test_wait_without_any_check_yet():
-    with pytest.raises(_docker.ContainerError) as info:
+    with pytest.raises(_docker.ModuleFailure) as info:
         wait(HealthClient(running('starting')), timeout=3)
     assert 'health status: starting; no check ran yet' in info.value.msg

@@ -8,217 +8,43 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
-
 import pytest
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
-from docker.types import EndpointConfig, Healthcheck, HostConfig, NetworkingConfig
+from docker.errors import APIError, DockerException
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils import _docker
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_lifecycle
 from ansible_collections.docops.onlyoffice.plugins.modules import documentserver_container
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docker import (
+    IMAGE,
+    IMAGE_ID,
+    FakeDocker,
+    FakeTime,
+    failed,
+    module_runner,
+    ok,
+)
 
-IMAGE = 'onlyoffice/documentserver:9.1.0'
-IMAGE_ID = 'sha256:' + '1' * 64
 NEW_IMAGE_ID = 'sha256:' + '2' * 64
 SECRET = 'j' * 32
-API_VERSION = '1.41'
-
-
-class FakeDocker:
-    """The docker.APIClient calls the module makes, over an in-memory engine.
-
-    Containers are kept as `docker inspect` output built the way the engine
-    builds it from the create call (API payloads from the SDK's own types).
-    """
-
-    def __init__(self):
-        self.timeout = 60
-        self.images = {IMAGE: IMAGE_ID}
-        self.registry = {IMAGE: IMAGE_ID}  # what a pull gets
-        self.archive = {}  # what `docker load` of the archive adds
-        self.containers_by_name = {}
-        self.calls = []
-        self.health = []  # health statuses answered by the next inspect calls of a running container
-        self.start_errors = []  # raised by the next start calls
-        self.exec_output = b''
-        self.other_containers = []
-
-    # images
-    def inspect_image(self, reference):
-        if reference not in self.images:
-            raise ImageNotFound('404 Client Error', explanation='No such image: %s' % reference)
-        return {'Id': self.images[reference]}
-
-    def pull(self, repository, tag=None, stream=False, decode=False, auth_config=None):
-        reference = '%s:%s' % (repository, tag)
-        self.calls.append(('pull', reference, auth_config))
-        if reference not in self.registry:
-            raise APIError('404 Client Error', explanation='manifest for %s not found: manifest unknown' % reference)
-        self.images[reference] = self.registry[reference]
-        return iter([{'status': 'Downloaded newer image for %s' % reference}])
-
-    def load_image(self, data):
-        self.calls.append(('load', data.read()))
-        self.images.update(self.archive)
-        return iter([{'stream': 'Loaded image'}])
-
-    # containers
-    def create_host_config(self, **kwargs):
-        return HostConfig(API_VERSION, **kwargs)
-
-    def create_networking_config(self, endpoints):
-        return NetworkingConfig(endpoints)
-
-    def create_endpoint_config(self, **kwargs):
-        return EndpointConfig(API_VERSION, **kwargs)
-
-    def create_container(self, image, name=None, environment=None, ports=None, host_config=None, labels=None,
-                         healthcheck=None, stop_timeout=None, networking_config=None):
-        self.calls.append(('create', name))
-        mounts = []
-        for bind in host_config.get('Binds') or []:
-            source, destination, mode = bind.split(':')
-            bind_mount = source.startswith('/')
-            mounts.append({'Type': 'bind' if bind_mount else 'volume', 'Name': '' if bind_mount else source,
-                           'Source': source if bind_mount else '/var/lib/docker/volumes/%s/_data' % source,
-                           'Destination': destination, 'RW': mode == 'rw'})
-        endpoints = (networking_config or {}).get('EndpointsConfig') or {'bridge': {}}
-        health = Healthcheck(**healthcheck)
-        self.containers_by_name[name] = {
-            'Id': '%064x' % len(self.calls),
-            'Name': '/' + name,
-            'Image': self.images[image],
-            'RestartCount': 0,
-            'State': {'Status': 'created', 'Running': False, 'ExitCode': 0, 'OOMKilled': False},
-            'Config': {
-                'Image': image,
-                'Env': ['%s=%s' % item for item in environment.items()] + ['PATH=/usr/bin:/bin'],
-                'Labels': dict(labels, **{'maintainer': 'Ascensio System SIA'}),
-                'Healthcheck': dict((key, value) for key, value in health.items() if value),
-                'StopTimeout': stop_timeout,
-            },
-            'HostConfig': dict(host_config),
-            'Mounts': mounts,
-            'NetworkSettings': {'Networks': dict((net, {'Aliases': (endpoint or {}).get('Aliases')})
-                                                 for net, endpoint in endpoints.items())},
-        }
-        return {'Id': self.containers_by_name[name]['Id']}
-
-    def connect_container_to_network(self, container, network, aliases=None):
-        self.calls.append(('connect', network, aliases))
-        for attrs in self.containers_by_name.values():
-            if attrs['Id'] == container:
-                attrs['NetworkSettings']['Networks'][network] = {'Aliases': aliases}
-
-    def _container(self, name):
-        if name not in self.containers_by_name:
-            raise NotFound('404 Client Error', explanation='No such container: %s' % name)
-        return self.containers_by_name[name]
-
-    def inspect_container(self, name):
-        attrs = self._container(name)
-        if attrs['State']['Running'] and self.health:
-            attrs['State']['Health']['Status'] = self.health.pop(0)
-        return copy.deepcopy(attrs)
-
-    def start(self, name):
-        self.calls.append(('start', name))
-        if self.start_errors:
-            raise self.start_errors.pop(0)
-        self._container(name)['State'].update(Status='running', Running=True, Health={'Status': 'starting', 'Log': []})
-
-    def stop(self, name, timeout=None):
-        self.calls.append(('stop', name, timeout))
-        self._container(name)['State'].update(Status='exited', Running=False)
-
-    def remove_container(self, name):
-        self.calls.append(('remove', name))
-        del self.containers_by_name[name]
-
-    def exec_create(self, name, command):
-        self.calls.append(('exec', name, command[-1].split()[-1]))
-        return 'exec-id'
-
-    def exec_start(self, exec_id):
-        return self.exec_output
-
-    def logs(self, name, stdout=True, stderr=True, tail=None):
-        return b'Waiting for connection to the localhost host on port 5432\n' * 3
-
-    def containers(self):
-        return self.other_containers
-
-    def call_names(self):
-        return [call[0] for call in self.calls]
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 0.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture
 def docker_engine(monkeypatch):
     engine = FakeDocker()
     monkeypatch.setattr(documentserver_container, 'get_client', lambda params: engine)
-    monkeypatch.setattr(_docker, 'time', FakeTime())
+    monkeypatch.setattr(_container_lifecycle, 'time', FakeTime())
     return engine
 
 
 @pytest.fixture
 def run_module(monkeypatch):
-    warnings = []
+    run = module_runner(monkeypatch, documentserver_container)
 
-    def exit_json(self, **result):
-        raise ExitJson(dict(result, warnings=warnings))
-
-    def fail_json(self, msg, **result):
-        raise FailJson(dict(result, msg=msg, warnings=warnings))
-
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-
-    def run(check_mode=False, diff=False, **args):
+    def run_with_secrets(**args):
         args.setdefault('jwt_secret', SECRET)
         args.setdefault('secure_link_secret', 'link-secret')
-        args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
-        del warnings[:]
-        with patch_module_args(args):
-            with pytest.raises((ExitJson, FailJson)) as info:
-                documentserver_container.main()
-        result = info.value.args[0]
-        result['failed'] = isinstance(info.value, FailJson)
-        return result
+        return run(**args)
 
-    return run
-
-
-def ok(result):
-    assert not result['failed'], result.get('msg')
-    return result
-
-
-def failed(result):
-    assert result['failed'], result
-    assert '\n' not in result['msg'] and 'Traceback' not in result['msg']
-    return result
+    return run_with_secrets
 
 
 # ---------------------------------------------------------------- create, idempotence, check mode
@@ -344,7 +170,7 @@ def test_healthy_waits_for_docker_health(docker_engine, run_module):
     docker_engine.health = ['starting', 'starting', 'starting', 'healthy']
     result = ok(run_module(state='healthy'))
     assert result['container']['state']['health'] == 'healthy'
-    assert docker_engine.health == [] and _docker.time.now > 0
+    assert docker_engine.health == [] and _container_lifecycle.time.now > 0
 
 
 def test_healthy_timeout_fails_with_health_log_and_logs(docker_engine, run_module):
@@ -373,7 +199,7 @@ def test_healthy_fails_fast_when_oom_killed(docker_engine, run_module):
 
 def test_check_mode_does_not_wait(docker_engine, run_module):
     result = ok(run_module(state='healthy', check_mode=True))
-    assert result['changed'] is True and _docker.time.now == 0.0
+    assert result['changed'] is True and _container_lifecycle.time.now == 0.0
 
 
 # ---------------------------------------------------------------- images

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) docops.onlyoffice contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What the ONLYOFFICE Document Server container adds to a generic container spec.
+
+The image's declared VOLUMEs, the mount that breaks its start, its first-class
+environment options, its drain script and its defaults, as a ContainerKind for
+_container_spec; and the warnings about legal settings that will hurt.
+Private to this collection: not an API.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_spec
+
+
+DEFAULT_NAME = 'onlyoffice-documentserver'
+DEFAULT_IMAGE = 'onlyoffice/documentserver:9.1.0'
+DEFAULT_PUBLISHED_PORTS = [{'container_port': 80, 'host_port': 8080}]
+DEFAULT_STOP_TIMEOUT = 60
+# The image drains editing sessions on stop (prepare4shutdown); less cuts them off.
+MIN_STOP_TIMEOUT = 60
+PREPARE_FOR_SHUTDOWN = 'documentserver-prepare4shutdown.sh'
+
+# /healthcheck answers 200 "false" when a dependency is down, so test the body.
+DEFAULT_HEALTHCHECK = {
+    'test': ['CMD-SHELL', 'curl -fsS http://127.0.0.1/healthcheck | grep -qx true'],
+    'interval': '5s',
+    'timeout': '5s',
+    'start_period': '60s',
+    'retries': 3,
+}
+
+# Every VOLUME the real image declares, with the short name of the named volume
+# ("<container name>_<short name>") it gets unless the user maps the path. An
+# unmapped VOLUME would be a fresh anonymous volume after each recreate.
+DECLARED_VOLUMES = (
+    ('/var/log/onlyoffice', 'logs'),
+    ('/var/www/onlyoffice/Data', 'data'),
+    ('/var/lib/onlyoffice', 'lib'),
+    ('/var/lib/postgresql', 'postgresql'),
+    ('/var/lib/rabbitmq', 'rabbitmq'),
+    ('/var/lib/redis', 'redis'),
+    ('/usr/share/fonts/truetype/custom', 'fonts'),
+)
+
+# The image writes its configuration there at start; a mount breaks the start.
+FORBIDDEN_MOUNT = '/etc/onlyoffice'
+
+# First-class options -> environment variable of the image.
+_ENV_OPTIONS = (
+    ('jwt_enabled', 'JWT_ENABLED'),
+    ('jwt_secret', 'JWT_SECRET'),
+    ('jwt_header', 'JWT_HEADER'),
+    ('jwt_in_body', 'JWT_IN_BODY'),
+    ('wopi_enabled', 'WOPI_ENABLED'),
+    ('allow_private_ip_address', 'ALLOW_PRIVATE_IP_ADDRESS'),
+    ('allow_meta_ip_address', 'ALLOW_META_IP_ADDRESS'),
+    ('secure_link_secret', 'SECURE_LINK_SECRET'),
+    ('generate_fonts', 'GENERATE_FONTS'),
+    ('amqp_uri', 'AMQP_URI'),
+)
+_DATABASE_ENV = (
+    ('type', 'DB_TYPE'),
+    ('host', 'DB_HOST'),
+    ('port', 'DB_PORT'),
+    ('name', 'DB_NAME'),
+    ('user', 'DB_USER'),
+    ('password', 'DB_PWD'),
+)
+_REDIS_ENV = (
+    ('host', 'REDIS_SERVER_HOST'),
+    ('port', 'REDIS_SERVER_PORT'),
+    ('password', 'REDIS_SERVER_PASS'),
+)
+
+DOCUMENTSERVER = _container_spec.ContainerKind(
+    default_name=DEFAULT_NAME,
+    default_image=DEFAULT_IMAGE,
+    image_example=DEFAULT_IMAGE,
+    default_published_ports=DEFAULT_PUBLISHED_PORTS,
+    healthcheck=DEFAULT_HEALTHCHECK,
+    default_stop_timeout=DEFAULT_STOP_TIMEOUT,
+    min_stop_timeout=MIN_STOP_TIMEOUT,
+    stop_timeout_reason='the Document Server drains sessions on stop and needs',
+    declared_volumes=DECLARED_VOLUMES,
+    forbidden_mounts=((FORBIDDEN_MOUNT, '(the image writes its configuration there at start and a mount breaks '
+                                        'the start); configure the Document Server through its environment '
+                                        'options instead'),),
+    env_options=_ENV_OPTIONS,
+    env_groups=(('database', _DATABASE_ENV), ('redis', _REDIS_ENV)),
+    memory_hint=' (the Document Server needs at least 4g)',
+    drain_script=PREPARE_FOR_SHUTDOWN,
+)
+
+
+def build_spec(params):
+    """Validate documentserver_container parameters -> normalised wanted spec. Raises SpecError."""
+    return _container_spec.build_spec(params, DOCUMENTSERVER)
+
+
+def spec_warnings(spec):
+    """Legal settings that will hurt; shown as module warnings."""
+    warnings = []
+    env = spec['env']
+    if env.get('JWT_ENABLED') != 'false':
+        secret = env.get('JWT_SECRET')
+        if not secret:
+            warnings.append('jwt_secret is not set: the Document Server generates a new JWT secret on every start, '
+                            'which breaks integrations; set jwt_secret (at least 32 characters)')
+        elif len(secret) < 32:
+            warnings.append('jwt_secret is shorter than 32 characters; use a longer secret')
+    if not env.get('SECURE_LINK_SECRET'):
+        warnings.append('secure_link_secret is not set: the Document Server generates a new one on every start')
+    for binding in _container_spec.public_ports(spec):
+        warnings.append('published port %s is reachable from outside: Docker publishes it past the host '
+                        'firewall; publish on 127.0.0.1 behind the nginx proxy instead' % binding)
+    return warnings
