@@ -134,6 +134,20 @@ def mask_command(command):
     return shown
 
 
+def secret_values(spec):
+    """The secret strings in a spec (env values of secret keys, secret command options).
+
+    Modules add them to AnsibleModule.no_log_values so that they are masked everywhere
+    Ansible shows module arguments or results, not only in our own diff and facts.
+    """
+    values = set(value for key, value in (spec.get('env') or {}).items() if value and is_secret_key(key))
+    command = spec.get('command') or []
+    for argument, shown in zip(command, mask_command(command)):
+        if argument != shown:
+            values.add(argument.partition('=')[2] if '=' in shown else argument)
+    return values
+
+
 def parse_size(value, option):
     """'4g', '512m', '1.5GiB', 1073741824 -> bytes (binary units, like docker run -m)."""
     text = str(value).strip().lower()

@@ -481,6 +481,7 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._container_lifec
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import (
     DEFAULT_RESTART_POLICY,
+    secret_values,
     SpecError,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
@@ -590,6 +591,7 @@ def main():
         spec = build_spec(module.params)
     except SpecError as exc:
         module.fail_json(msg=str(exc))
+    module.no_log_values.update(secret_values(spec))
     if module.params['state'] != 'absent':
         for warning in spec_warnings(spec):
             module.warn(warning)

@@ -396,6 +396,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_lifecycle import ManagedContainer
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import (
     DEFAULT_RESTART_POLICY,
+    secret_values,
     SERVICE,
     SERVICE_HEALTHCHECK,
     SpecError,
@@ -476,6 +477,7 @@ def main():
         spec = build_spec(module.params, SERVICE)
     except SpecError as exc:
         module.fail_json(msg=str(exc))
+    module.no_log_values.update(secret_values(spec))
     if module.params['state'] != 'absent':
         for binding in public_ports(spec):
             module.warn('published port %s is reachable from outside: Docker publishes it past the host firewall; '

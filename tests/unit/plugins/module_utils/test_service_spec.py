@@ -192,3 +192,9 @@ def test_network_containers_include_stopped_ones():
     network = {'Id': 'n1', 'Containers': {'c1': {'Name': 'cache'}}}
     assert _docker.network_containers(client, network) == ['cache', 'stopped-db']
     assert client.filters == (True, {'network': 'n1'})
+
+
+def test_secret_values_cover_secret_env_and_command_options():
+    spec = {'env': {'POSTGRES_PASSWORD': 'pg-secret', 'POSTGRES_USER': 'onlyoffice', 'AMQP_URI': 'amqp://u:p@h'},
+            'command': ['redis-server', '--requirepass', 'redis-secret', '--password=other-secret', '--port', '6379']}
+    assert cs.secret_values(spec) == {'pg-secret', 'amqp://u:p@h', 'redis-secret', 'other-secret'}
