@@ -68,6 +68,8 @@ def main():
     health = remote("curl -sS -m 5 http://127.0.0.1:%d/healthcheck" % port)
     version = remote("curl -sS -m 5 http://127.0.0.1:%d/index.html" % port)
     say("summary")
+    print("  Image: %s" % ("onlyoffice/documentserver (real)" if args.real_image
+                           else "Document Server SIMULATOR (test double, not the real server)"))
     print("  Document Server: http://127.0.0.1:%d on %s (published on the server's loopback only)" % (port, NAME))
     print("  /healthcheck from the server: %s" % (health or "no answer"))
     print("  /index.html: %s" % (version or "no answer"))
