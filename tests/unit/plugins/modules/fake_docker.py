@@ -10,9 +10,6 @@ __metaclass__ = type
 
 import copy
 
-import pytest
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import EndpointConfig, Healthcheck, HostConfig, NetworkingConfig
 
@@ -202,14 +199,6 @@ class FakeDocker:
         return [call[0] for call in self.calls]
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 class FakeTime:
     def __init__(self):
         self.now = 0.0
@@ -219,41 +208,3 @@ class FakeTime:
 
     def sleep(self, seconds):
         self.now += seconds
-
-
-def module_runner(monkeypatch, module):
-    """run(check_mode=False, diff=False, **args) -> the result of module.main(), with 'failed' and 'warnings'."""
-    warnings = []
-
-    def exit_json(self, **result):
-        raise ExitJson(dict(result, warnings=warnings))
-
-    def fail_json(self, msg, **result):
-        raise FailJson(dict(result, msg=msg, warnings=warnings))
-
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-
-    def run(check_mode=False, diff=False, **args):
-        args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
-        del warnings[:]
-        with patch_module_args(args):
-            with pytest.raises((ExitJson, FailJson)) as info:
-                module.main()
-        result = info.value.args[0]
-        result['failed'] = isinstance(info.value, FailJson)
-        return result
-
-    return run
-
-
-def ok(result):
-    assert not result['failed'], result.get('msg')
-    return result
-
-
-def failed(result):
-    assert result['failed'], result
-    assert '\n' not in result['msg'] and 'Traceback' not in result['msg']
-    return result

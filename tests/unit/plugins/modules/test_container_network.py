@@ -15,10 +15,8 @@ from ansible_collections.docops.onlyoffice.plugins.modules import container_netw
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docker import (
     IMAGE,
     FakeDocker,
-    failed,
-    module_runner,
-    ok,
 )
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import failed, module_runner, ok
 
 
 @pytest.fixture

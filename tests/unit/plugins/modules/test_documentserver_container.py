@@ -18,10 +18,8 @@ from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docke
     IMAGE_ID,
     FakeDocker,
     FakeTime,
-    failed,
-    module_runner,
-    ok,
 )
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import failed, module_runner, ok
 
 NEW_IMAGE_ID = 'sha256:' + '2' * 64
 SECRET = 'j' * 32

@@ -3,40 +3,26 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.docops.onlyoffice.plugins.modules import gateway_probe
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import module_runner
 
 FAST = {"interval": 0.02}
 
 
-class Exit(Exception):
-    pass
+Exit, Fail = "exit", "fail"
 
 
-class Fail(Exception):
-    pass
+@pytest.fixture
+def run(monkeypatch):
+    """run(args, check_mode=False) -> (Exit or Fail, result)."""
+    runner = module_runner(monkeypatch, gateway_probe)
 
+    def run_module(args, check_mode=False):
+        result = runner(check_mode=check_mode, **args)
+        return (Fail if result["failed"] else Exit), result
 
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
-    monkeypatch.setattr(gateway_probe.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(gateway_probe.AnsibleModule, "fail_json", fail_json)
-
-
-def run(args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises((Exit, Fail)) as info:
-            gateway_probe.main()
-    return info.type, info.value.args[0]
+    return run_module
 
 
 class ScriptedHandler(BaseHTTPRequestHandler):
@@ -98,12 +84,12 @@ def closed_port():
     ({"timeout": 0}, "timeout must be > 0"),
     ({"ca_path": "/nonexistent/ca.pem"}, "ca_path: /nonexistent/ca.pem is not a file"),
 ])
-def test_bad_parameters(args, message):
+def test_bad_parameters(run, args, message):
     kind, result = run(dict({"url": "http://127.0.0.1:1"}, **args))
     assert kind is Fail and result["msg"].startswith(message)
 
 
-def test_ready_through_the_fonts_restart(documentserver):
+def test_ready_through_the_fonts_restart(run, documentserver):
     url, server = documentserver(BAD_GATEWAY, BAD_GATEWAY, TRUE, BAD_GATEWAY, TRUE, TRUE, TRUE)
     kind, result = run(dict(FAST, url=url + "/"))
     assert kind is Exit and result["ready"] and not result["changed"]
@@ -116,20 +102,20 @@ def test_ready_through_the_fonts_restart(documentserver):
     assert all(path == "/healthcheck" for path, _host in server.requests)
 
 
-def test_check_mode_probes_too(documentserver):
+def test_check_mode_probes_too(run, documentserver):
     url, _server = documentserver(TRUE)
     kind, result = run(dict(FAST, url=url, successes=2), check_mode=True)
     assert kind is Exit and result["ready"] and not result["changed"] and result["attempts"] == 2
 
 
-def test_headers_are_sent(documentserver):
+def test_headers_are_sent(run, documentserver):
     url, server = documentserver(TRUE)
     kind, result = run(dict(FAST, url=url, successes=1, headers={"Host": "office.example.test"}))
     assert kind is Exit and result["ready"]
     assert server.requests == [("/healthcheck", "office.example.test")]
 
 
-def test_not_ready_returns_without_failing(documentserver):
+def test_not_ready_returns_without_failing(run, documentserver):
     url, _server = documentserver(FALSE)
     kind, result = run(dict(FAST, url=url, budget=0.3))
     assert kind is Exit and not result["ready"] and not result["changed"]
@@ -138,7 +124,7 @@ def test_not_ready_returns_without_failing(documentserver):
     assert result["last"]["body"] == "false"
 
 
-def test_fail_when_not_ready(documentserver):
+def test_fail_when_not_ready(run, documentserver):
     url, _server = documentserver(BAD_GATEWAY)
     kind, result = run(dict(FAST, url=url, budget=0.2, fail_when_not_ready=True))
     assert kind is Fail and not result["ready"]
@@ -148,14 +134,14 @@ def test_fail_when_not_ready(documentserver):
     assert "\n" not in result["msg"]
 
 
-def test_fail_when_refused():
+def test_fail_when_refused(run):
     url = "http://127.0.0.1:%d" % closed_port()
     kind, result = run(dict(FAST, url=url, budget=0.2, fail_when_not_ready=True))
     assert kind is Fail and "last answer refused (connect: " in result["msg"]
     assert result["last"]["error_kind"] == "refused"
 
 
-def test_request_timeout_is_cut_to_the_budget():
+def test_request_timeout_is_cut_to_the_budget(run):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)

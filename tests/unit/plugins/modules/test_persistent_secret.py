@@ -3,41 +3,27 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.docops.onlyoffice.plugins.modules import persistent_secret
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import module_runner
 
 
-class Exit(Exception):
-    pass
+Exit, Fail = "exit", "fail"
 
 
-class Fail(Exception):
-    pass
+@pytest.fixture
+def run(monkeypatch):
+    """run(args, check_mode=False) -> (Exit or Fail, result)."""
+    runner = module_runner(monkeypatch, persistent_secret)
+
+    def run_module(args, check_mode=False):
+        result = runner(check_mode=check_mode, **args)
+        return (Fail if result["failed"] else Exit), result
+
+    return run_module
 
 
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
-    monkeypatch.setattr(persistent_secret.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(persistent_secret.AnsibleModule, "fail_json", fail_json)
-
-
-def run(args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises((Exit, Fail)) as info:
-            persistent_secret.main()
-    return info.type, info.value.args[0]
-
-
-def test_generates_once_then_returns_the_same(tmp_path):
+def test_generates_once_then_returns_the_same(run, tmp_path):
     path = str(tmp_path / "jwt")
     kind, first = run({"path": path})
     assert kind is Exit and first["changed"] and first["generated"]
@@ -48,14 +34,14 @@ def test_generates_once_then_returns_the_same(tmp_path):
     assert len(first["secret"]) == 48
 
 
-def test_check_mode_writes_nothing(tmp_path):
+def test_check_mode_writes_nothing(run, tmp_path):
     path = tmp_path / "jwt"
     kind, result = run({"path": str(path)}, check_mode=True)
     assert kind is Exit and result["changed"]
     assert not path.exists()
 
 
-def test_supplied_value_rotates_and_diff_hides_it(tmp_path):
+def test_supplied_value_rotates_and_diff_hides_it(run, tmp_path):
     path = tmp_path / "jwt"
     run({"path": str(path)})
     new = "N" * 40
@@ -67,7 +53,7 @@ def test_supplied_value_rotates_and_diff_hides_it(tmp_path):
     assert not again["changed"]
 
 
-def test_loose_mode_is_tightened(tmp_path):
+def test_loose_mode_is_tightened(run, tmp_path):
     path = tmp_path / "jwt"
     run({"path": str(path)})
     os.chmod(path, 0o644)
@@ -81,25 +67,25 @@ def test_loose_mode_is_tightened(tmp_path):
     ({"value": "x" * 40 + "'"}, "value contains"),
     ({"length": 16}, "length must be at least 32, got 16"),
 ])
-def test_bad_input_fails_with_one_line(tmp_path, args, message):
+def test_bad_input_fails_with_one_line(run, tmp_path, args, message):
     kind, result = run(dict(args, path=str(tmp_path / "jwt")))
     assert kind is Fail
     assert message in result["msg"] and "\n" not in result["msg"]
     assert not (tmp_path / "jwt").exists()
 
 
-def test_missing_directory_is_named(tmp_path):
+def test_missing_directory_is_named(run, tmp_path):
     kind, result = run({"path": str(tmp_path / "nope" / "jwt")})
     assert kind is Fail and result["msg"].startswith("path: directory")
 
 
-def test_check_mode_with_missing_directory_reports_the_creation(tmp_path):
+def test_check_mode_with_missing_directory_reports_the_creation(run, tmp_path):
     kind, result = run({"path": str(tmp_path / "nope" / "jwt")}, check_mode=True)
     assert kind is Exit and result["changed"] and result["generated"]
     assert not (tmp_path / "nope").exists()
 
 
-def test_damaged_stored_secret_is_not_replaced_silently(tmp_path):
+def test_damaged_stored_secret_is_not_replaced_silently(run, tmp_path):
     path = tmp_path / "jwt"
     path.write_text("truncated\n")
     kind, result = run({"path": str(path)})

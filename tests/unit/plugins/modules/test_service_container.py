@@ -15,10 +15,8 @@ from ansible_collections.docops.onlyoffice.plugins.modules import service_contai
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docker import (
     FakeDocker,
     FakeTime,
-    failed,
-    module_runner,
-    ok,
 )
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import failed, module_runner, ok
 
 REDIS = 'redis:7.0.15'
 REDIS_ID = 'sha256:' + '7' * 64

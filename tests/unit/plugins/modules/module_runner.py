@@ -1,0 +1,50 @@
+"""Run a module's main() in-process: exit_json/fail_json raise, warnings are collected."""
+import pytest
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+def module_runner(monkeypatch, module):
+    """run(check_mode=False, diff=False, **args) -> the result of module.main(), with 'failed' and 'warnings'."""
+    warnings = []
+
+    def exit_json(self, **result):
+        raise ExitJson(dict(result, warnings=warnings))
+
+    def fail_json(self, msg, **result):
+        raise FailJson(dict(result, msg=msg, warnings=warnings))
+
+    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
+
+    def run(check_mode=False, diff=False, **args):
+        args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
+        del warnings[:]
+        with patch_module_args(args):
+            with pytest.raises((ExitJson, FailJson)) as info:
+                module.main()
+        result = info.value.args[0]
+        result['failed'] = isinstance(info.value, FailJson)
+        return result
+
+    return run
+
+
+def ok(result):
+    assert not result['failed'], result.get('msg')
+    return result
+
+
+def failed(result):
+    assert result['failed'], result
+    assert '\n' not in result['msg'] and 'Traceback' not in result['msg']
+    return result
