@@ -48,8 +48,8 @@ def pytest_layer(layer, path):
     return passed, failed
 
 
-def single(layer, command, cwd=ROOT):
-    return (1, 0) if run(layer, command, cwd) == 0 else (0, 1)
+def single(layer, command, cwd=ROOT, env=None):
+    return (1, 0) if run(layer, command, cwd, env) == 0 else (0, 1)
 
 
 def collection_tree():
@@ -75,7 +75,9 @@ def layer_changelog():
 
 
 def layer_lint():
-    return single("lint", ["ansible-lint", "--profile", "production", "--offline"])
+    # The playbooks name this collection by FQCN: resolve it to the working copy.
+    env = dict(ENV, ANSIBLE_COLLECTIONS_PATH=collections_path())
+    return single("lint", ["ansible-lint", "--profile", "production", "--offline"], env=env)
 
 
 def sanity_log():
