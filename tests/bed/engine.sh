@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine: install Debian's docker.io and
-# start dockerd when none does. Idempotent; prints what it did.
+# Make sure a Docker engine answers on this machine (install Debian's docker.io and start
+# dockerd when none does) and that debootstrap is there. Idempotent; prints what it did.
 set -euo pipefail
 
 engine_answers() { docker info >/dev/null 2>&1; }
 
+# Host tools the test bed needs: debootstrap for the base image, and an engine when none answers.
+missing=()
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+engine_answers || command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "engine: installing Debian's ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 if engine_answers; then
     echo "engine: a Docker engine already answers ($(docker version -f '{{.Server.Version}}'))"
     exit 0
-fi
-
-if ! command -v dockerd >/dev/null 2>&1; then
-    echo "engine: installing Debian's docker.io"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq docker.io >/dev/null
 fi
 
 if command -v systemctl >/dev/null 2>&1 && [ "$(ps -p 1 -o comm=)" = systemd ]; then

@@ -8,7 +8,7 @@ root=$(mktemp -d /var/tmp/docops-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
 command -v debootstrap >/dev/null || {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 }
 debootstrap --variant=minbase --include=python3,ca-certificates,iproute2,procps \
     bookworm "$root" "$mirror" >/dev/null
