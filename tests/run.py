@@ -1,6 +1,7 @@
 """Run every test layer, each logged to tests/output/<layer>.log, and print a summary.
 
-Layers (in order): unit, changelog, lint, sanity, engine, integration (collection build and
+Layers (in order): unit, changelog, lint, sanity, compat216 (units and sanity with
+ansible-core 2.16), engine, integration (collection build and
 install, companion images and modules against the engine), bed, sim, molecule.
 A layer that cannot run fails with its reason; nothing is skipped silently.
 The last line is "summary: N passed, N failed" over all test cases of all layers
@@ -29,10 +30,9 @@ def run(layer, command, cwd=ROOT, env=None):
         return subprocess.run(command, cwd=cwd, env=env or ENV, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
 
 
-def pytest_layer(layer, path):
+def pytest_layer(layer, path, python=sys.executable):
     junit = os.path.join(OUTPUT, layer + ".xml")
-    code = run(layer, [sys.executable, "-m", "pytest", path, "-q", "-p", "no:cacheprovider",
-                       "--junitxml", junit])
+    code = run(layer, [python, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", "--junitxml", junit])
     passed = failed = 0
     if os.path.exists(junit):
         for suite in ET.parse(junit).getroot().iter("testsuite"):
@@ -80,33 +80,46 @@ def layer_lint():
     return single("lint", ["ansible-lint", "--profile", "production", "--offline"], env=env)
 
 
-def sanity_log():
-    with open(os.path.join(OUTPUT, "sanity.log")) as handle:
-        return handle.read()
-
-
-def layer_sanity():
+def sanity(layer, ansible_test):
     """ansible-test sanity in venvs for Python 3.11, the only Python on this machine.
 
-    The other Pythons ansible-test knows are not tested here (the log says so).
+    The other Pythons ansible-test knows are not tested here (ansible-test says so in the log).
     """
     top, tree = collection_tree()
-    command = ["ansible-test", "sanity", "--venv", "--python", "3.11", "--color", "no"]
+    command = [ansible_test, "sanity", "--venv", "--python", "3.11", "--color", "no"]
+    log = os.path.join(OUTPUT, layer + ".log")
     try:
-        code = run("sanity", command, cwd=tree)
-        missing = re.search(r"can be manually downloaded and saved to: (\S+)", sanity_log())
+        code = run(layer, command, cwd=tree)
+        with open(log) as handle:
+            missing = re.search(r"can be manually downloaded and saved to: (\S+)", handle.read())
         if code and missing:
             # ansible-test could not download its pip bootstrap script (its host is not
             # reachable here): put our stand-in in its cache and run again.
             os.makedirs(os.path.dirname(missing.group(1)), exist_ok=True)
             shutil.copy(os.path.join(ROOT, "tests", "sanity_get_pip.py"), missing.group(1))
-            code = run("sanity", command, cwd=tree)
-        text = sanity_log()
+            code = run(layer, command, cwd=tree)
+        with open(log) as handle:
+            text = handle.read()
         ran = len(re.findall(r'^Running sanity test "', text, re.M))
         failures = len(re.findall(r"^ERROR: Found \d+ ", text, re.M)) or (1 if code else 0)
         return (max(ran - failures, 0), failures) if ran else (0, 1)
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def layer_sanity():
+    return sanity("sanity", "ansible-test")
+
+
+def layer_compat216():
+    """Units and sanity again with ansible-core 2.16, the oldest version meta/runtime.yml accepts."""
+    venv = os.environ.get("DOCOPS_VENV_216", os.path.join(ROOT, ".venv-2.16"))
+    if run("compat216", ["bash", "tests/bootstrap.sh", "tests/requirements-2.16.txt", venv]) != 0:
+        return 0, 1
+    python = os.path.join(venv, "bin", "python")
+    units = pytest_layer("compat216", "tests/unit", python=python)
+    checks = sanity("compat216", os.path.join(venv, "bin", "ansible-test"))
+    return units[0] + checks[0], units[1] + checks[1]
 
 
 def layer_integration():
@@ -145,7 +158,7 @@ def layer_molecule():
     return (passed, failed) if scenarios else (0, 1)
 
 
-LAYERS = ["unit", "changelog", "lint", "sanity", "engine", "integration", "bed", "sim", "molecule"]
+LAYERS = ["unit", "changelog", "lint", "sanity", "compat216", "engine", "integration", "bed", "sim", "molecule"]
 
 
 def main(selected):

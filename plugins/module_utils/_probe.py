@@ -8,7 +8,8 @@ timeout on connect is a firewall dropping packets, a timeout after the request w
 an upstream that hangs. Results are plain dicts so that modules can return them as they are.
 """
 
-from __future__ import annotations
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
 
 import base64
 import hashlib

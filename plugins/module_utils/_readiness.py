@@ -8,7 +8,8 @@ count. The policy is pure: the check, the clock and the sleep are passed in, so 
 run it on a fake clock.
 """
 
-from __future__ import annotations
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
 
 import time
 
