@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _probe
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.net_helpers import closed_port
 
 SHORT = 0.3  # Timeout for the cases that are meant to time out: keeps the suite fast.
 
@@ -106,14 +107,6 @@ def silent_port():
     listener.listen(8)
     yield listener.getsockname()[1]
     listener.close()
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_healthy_answer(http_url):

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.modules import gateway_probe
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import module_runner
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.net_helpers import closed_port
 
 FAST = {"interval": 0.02}
 
@@ -67,14 +68,6 @@ def documentserver():
 
 
 TRUE, FALSE, BAD_GATEWAY = (200, "true"), (200, "false"), (502, "<html>502 Bad Gateway</html>")
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 @pytest.mark.parametrize("args, message", [
