@@ -105,13 +105,15 @@ def test_images_are_labelled_as_real_servers_from_debian_packages():
         assert "from Debian 12 packages" in labels and "not a test double" in labels, labels
 
 
+# pg_isready over TCP: during the first-start initialisation a temporary server answers on
+# the Unix socket only, so a socket check passes before the real server listens.
 def test_postgres_creates_the_user_and_database_and_checks_the_password(containers):
     image = images.ensure("postgres-deb")
     volume = "docops-companion-pg-%s" % uuid.uuid4().hex[:8]
     env = ["-e", "POSTGRES_USER=onlyoffice", "-e", "POSTGRES_PASSWORD=" + PASSWORD, "-e", "POSTGRES_DB=docs"]
     try:
         name = containers(image, "-p", "127.0.0.1::5432", "-v", volume + ":/var/lib/postgresql/data", *env)
-        wait_for(name, "pg_isready", "-U", "onlyoffice")
+        wait_for(name, "pg_isready", "-h", "127.0.0.1", "-U", "onlyoffice")
 
         def psql(password, sql):
             return exec_in(name, "psql", "-h", "127.0.0.1", "-U", "onlyoffice", "-d", "docs", "-Atc", sql,
@@ -129,7 +131,7 @@ def test_postgres_creates_the_user_and_database_and_checks_the_password(containe
 
         # A new container on the same volume keeps the data and does not initialise again.
         name = containers(image, "-v", volume + ":/var/lib/postgresql/data", *env)
-        wait_for(name, "pg_isready", "-U", "onlyoffice")
+        wait_for(name, "pg_isready", "-h", "127.0.0.1", "-U", "onlyoffice")
         assert psql(PASSWORD, "SELECT id FROM kept").stdout.strip() == "42"
         assert "init process complete" not in docker("logs", name).stdout
     finally:
