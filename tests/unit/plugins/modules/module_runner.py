@@ -58,6 +58,20 @@ def module_runner(monkeypatch, module):
     return run
 
 
+Exit, Fail = "exit", "fail"
+
+
+def outcome_runner(monkeypatch, module):
+    """run(args, check_mode=False) -> (Exit or Fail, result): for tests that branch on the outcome."""
+    runner = module_runner(monkeypatch, module)
+
+    def run(args, check_mode=False):
+        result = runner(check_mode=check_mode, **args)
+        return (Fail if result["failed"] else Exit), result
+
+    return run
+
+
 def ok(result):
     assert not result['failed'], result.get('msg')
     return result

@@ -8,25 +8,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.modules import gateway_probe
-from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import module_runner
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import Exit, Fail, outcome_runner
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.net_helpers import closed_port
 
 FAST = {"interval": 0.02}
 
 
-Exit, Fail = "exit", "fail"
-
-
 @pytest.fixture
 def run(monkeypatch):
-    """run(args, check_mode=False) -> (Exit or Fail, result)."""
-    runner = module_runner(monkeypatch, gateway_probe)
-
-    def run_module(args, check_mode=False):
-        result = runner(check_mode=check_mode, **args)
-        return (Fail if result["failed"] else Exit), result
-
-    return run_module
+    return outcome_runner(monkeypatch, gateway_probe)
 
 
 class ScriptedHandler(BaseHTTPRequestHandler):

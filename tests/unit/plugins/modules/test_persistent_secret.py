@@ -8,22 +8,12 @@ import stat
 import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.modules import persistent_secret
-from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import module_runner
-
-
-Exit, Fail = "exit", "fail"
+from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_runner import Exit, Fail, outcome_runner
 
 
 @pytest.fixture
 def run(monkeypatch):
-    """run(args, check_mode=False) -> (Exit or Fail, result)."""
-    runner = module_runner(monkeypatch, persistent_secret)
-
-    def run_module(args, check_mode=False):
-        result = runner(check_mode=check_mode, **args)
-        return (Fail if result["failed"] else Exit), result
-
-    return run_module
+    return outcome_runner(monkeypatch, persistent_secret)
 
 
 def test_generates_once_then_returns_the_same(run, tmp_path):
