@@ -14,6 +14,7 @@ Usage: python3 tests/bed/images.py [NAME ...]   (prints NAME=TAG lines)
        python3 tests/bed/images.py --save DIR NAME  (docker save to DIR once; prints JSON with
                                                      repository, tag, archive)
 """
+import functools
 import json
 import hashlib
 import os
@@ -26,11 +27,21 @@ PARENTS = {"base": None, "server": "base", "server-engine": "server", "documents
 REPOSITORY = "docops-testbed"
 
 
+@functools.lru_cache(maxsize=None)
+def base_mirrors():
+    """The Debian mirrors base/build.sh takes from this machine's apt sources (or DEBIAN_MIRROR
+    and DEBIAN_SECURITY_MIRROR) and writes into the image: part of its recipe."""
+    script = os.path.join(IMAGES_DIR, "base", "build.sh")
+    return subprocess.run([script, "--mirrors"], stdout=subprocess.PIPE, check=True).stdout
+
+
 def recipe_hash(name):
     digest = hashlib.sha256()
     parent = PARENTS[name]
     if parent:
         digest.update(recipe_hash(parent).encode())
+    else:
+        digest.update(base_mirrors())
     folder = os.path.join(IMAGES_DIR, name)
     for root, dirs, files in sorted(os.walk(folder)):
         dirs[:] = sorted(name for name in dirs if name != "__pycache__")

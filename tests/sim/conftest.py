@@ -1,6 +1,6 @@
 """Fixtures for the simulator tests: the image, one shared container, a per-module factory.
 
-Run: /tmp/venvtest/bin/python -m pytest tests/sim -q
+Run: .venv/bin/python -m pytest tests/sim -q -p no:cacheprovider
 """
 import os
 import sys

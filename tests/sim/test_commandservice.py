@@ -1,4 +1,5 @@
 """CommandService with real HS256 checks: header, body and query tokens, JWT off, JWT_IN_BODY."""
+import json
 import time
 
 import pytest
@@ -7,6 +8,7 @@ from simhelpers import JWT_SECRET, jwt_encode
 
 VERSION = {"c": "version"}
 SERVICE = "/coauthoring/CommandService.ashx"
+LOCAL_JSON = "/etc/onlyoffice/documentserver/local.json"
 
 
 def bearer(claims, secret=JWT_SECRET, header="Authorization"):
@@ -21,18 +23,28 @@ def command(sim, body=None, path=SERVICE, **kwargs):
 
 
 def test_header_token(shared_sim):
-    assert command(shared_sim, VERSION, headers=bearer(VERSION)) == {"error": 0, "version": "9.1.0.168"}
+    assert command(shared_sim, VERSION, headers=bearer(VERSION)) == {"error": 0, "version": "9.4.0.1"}
     assert command(shared_sim, VERSION, path="/command", headers=bearer(VERSION))["error"] == 0
 
 
 def test_parameters_from_the_payload_field(shared_sim):
-    assert command(shared_sim, {}, headers=bearer({"payload": VERSION}))["version"] == "9.1.0.168"
+    assert command(shared_sim, {}, headers=bearer({"payload": VERSION}))["version"] == "9.4.0.1"
 
 
 def test_body_and_query_token(shared_sim):
     assert command(shared_sim, {"token": jwt_encode(VERSION, JWT_SECRET)})["error"] == 0
     answer = shared_sim.get(SERVICE, params={"c": "version", "token": jwt_encode(VERSION, JWT_SECRET)})
-    assert answer.json() == {"error": 0, "version": "9.1.0.168"}
+    assert answer.json() == {"error": 0, "version": "9.4.0.1"}
+
+
+def test_body_token_is_accepted_with_body_tokens_off(shared_sim):
+    """DESIGN.md 7a: JWT_IN_BODY=false does not shut the body out; the header is not the only way in."""
+    inbox = json.loads(shared_sim.read(LOCAL_JSON))["services"]["CoAuthoring"]["token"]["inbox"]
+    assert inbox["inBody"] is False
+    # no Authorization header at all; the parameters come from the body token's payload
+    assert command(shared_sim, {"token": jwt_encode(VERSION, JWT_SECRET)}) == {"error": 0, "version": "9.4.0.1"}
+    assert command(shared_sim, {"token": jwt_encode({"payload": VERSION}, JWT_SECRET)})["version"] == "9.4.0.1"
+    assert command(shared_sim, {"token": jwt_encode(VERSION, "not-the-secret-not-the-secret-0000")}) == {"error": 6}
 
 
 @pytest.mark.parametrize("headers", [
@@ -65,7 +77,7 @@ def test_jwt_disabled_accepts_anything_and_version_override(sims):
     sim.wait_healthy()
     assert command(sim, VERSION) == {"error": 0, "version": "9.0.4.55"}
     assert command(sim, VERSION, headers={"Authorization": "Bearer garbage"})["error"] == 0
-    assert sim.get("/index.html").text.endswith("Version: 9.0.4. Build: 55. Release date: 2025-06-30")
+    assert "Version: 9.0.4. Build: 55. Release date: 2025-06-30. Package type: 0." in sim.get("/index.html").text
     assert "'9.0.4'" in sim.get("/web-apps/apps/api/documents/api.js").text
     assert "JWT is enabled by default" not in sim.logs()
 
@@ -77,5 +89,5 @@ def test_custom_header_and_token_in_body(sims):
     assert command(sim, VERSION, headers=bearer(VERSION)) == {"error": 6}  # the default header is ignored
     # JWT_IN_BODY: the token's payload replaces the request's own parameters
     answer = command(sim, {"c": "nonsense", "token": jwt_encode(VERSION, JWT_SECRET)})
-    assert answer == {"error": 0, "version": "9.1.0.168"}
+    assert answer == {"error": 0, "version": "9.4.0.1"}
     assert "JWT Enabled      -  true" in sim.exec("documentserver-jwt-status.sh")

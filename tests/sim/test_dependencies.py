@@ -1,4 +1,11 @@
-"""External and internal dependencies: start-up waits, /healthcheck false/true, the log lines."""
+"""External and internal dependencies: start-up waits, /healthcheck false/true, the log lines.
+
+Editions (DESIGN.md 7a): the community image keeps editor data in memory, so Redis going
+down after the start leaves /healthcheck `true`; the enterprise image turns it `false`.
+Both wait for the Redis port before the start, and both turn `false` for the broker or
+the database.
+"""
+import json
 import re
 import time
 
@@ -30,6 +37,22 @@ def wait_health(sim, expected, timeout=5):
     wait_until(lambda: sim.health() == expected, timeout, what="/healthcheck %s" % expected)
 
 
+def assert_health_stays(sim, expected, seconds=3):
+    """/healthcheck answers `expected` throughout (docservice re-checks once a second)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert sim.health() == expected
+        time.sleep(0.25)
+
+
+def set_down(sim, *names):
+    """The simulator's control file: these internal dependencies are down until it is removed."""
+    if names:
+        sim.exec("sh", "-c", "echo %s > /run/docops-sim/dependency-down" % " ".join(names))
+    else:
+        sim.exec("rm", "-f", "/run/docops-sim/dependency-down")
+
+
 def test_waits_for_each_external_dependency_then_tracks_it(sims):
     ports = (15432, 15672, 16379)  # database, broker, cache
     sim = sims.start({"DB_HOST": "127.0.0.1", "DB_PORT": "15432",
@@ -59,6 +82,48 @@ def test_waits_for_each_external_dependency_then_tracks_it(sims):
     start_listener(sim, 15432)
     wait_health(sim, "true", timeout=3)
 
+    # community edition: the cache was waited for at the start, but docservice keeps editor
+    # data in memory, so the cache going away afterwards changes nothing
+    stop_listener(sim, 16379)
+    assert_health_stays(sim, "true")
+    assert "redisClient error" not in sim.logs()
+    assert "16379" not in sim.read(LOG_DIR + "/docservice/out.log")
+
+
+def test_enterprise_edition_tracks_redis(sims):
+    sim = sims.start({"SIM_EDITION": "enterprise", "REDIS_SERVER_HOST": "127.0.0.1", "REDIS_SERVER_PORT": "16379"})
+    sim.wait_log(WAITING % 16379, count=2)  # the start script waits for the cache like the community one
+    start_listener(sim, 16379)
+    sim.wait_healthy()
+    assert sim.logs().rindex(WAITING % 16379) < sim.logs().index("Express server starting...")
+    assert "Package type: 1. Customer Id: ." in sim.get("/index.html").text
+    info = json.loads(sim.exec("curl", "-s", "http://127.0.0.1/info/info.json"))
+    assert info["serverInfo"]["packageType"] == 1 and info["licenseInfo"]["packageType"] == 1
+
+    # editor data lives in Redis here: the cache going away turns /healthcheck false
+    stop_listener(sim, 16379)
+    wait_health(sim, "false")
+    sim.wait_log("redisClient error Error: connect ECONNREFUSED 127.0.0.1:16379", count=2)
+    assert "healthCheck error Error: connect ECONNREFUSED 127.0.0.1:16379" in sim.read(LOG_DIR + "/docservice/out.log")
+    start_listener(sim, 16379)
+    wait_health(sim, "true", timeout=3)
+
+    # the broker, as in the community edition
+    set_down(sim, "rabbitmq")
+    wait_health(sim, "false")
+    sim.wait_log("[AMQP] Error: connect ECONNREFUSED 127.0.0.1:5672")
+    set_down(sim)
+    wait_health(sim, "true", timeout=3)
+
+
+def test_unknown_edition_is_refused(sims):
+    sim = sims.start({"SIM_EDITION": "professional"})
+    state = sim.wait_exited(15)
+    assert state["ExitCode"] == 2
+    logs = sim.logs()
+    assert "SIM_EDITION='professional' is unknown: use community or enterprise; refusing to start" in logs
+    assert "Express server starting" not in logs
+
 
 def test_database_down_at_start_never_opens_the_port(sims):
     sim = sims.start({"SIM_DB_DOWN_AT_START": "1"})
@@ -78,13 +143,13 @@ def test_database_down_at_start_never_opens_the_port(sims):
     assert 'upstream: "http://127.0.0.1:8000/healthcheck"' in error_log
 
 
-@pytest.mark.parametrize("name, line", [
-    ("rabbitmq", "[AMQP] Error: connect ECONNREFUSED 127.0.0.1:5672"),
-    ("redis", "redisClient error Error: connect ECONNREFUSED 127.0.0.1:6379"),
-    ("postgresql", "healthCheck error Error: connect ECONNREFUSED 127.0.0.1:5432"),
+@pytest.mark.parametrize("name, edition, line", [
+    ("rabbitmq", "community", "[AMQP] Error: connect ECONNREFUSED 127.0.0.1:5672"),
+    ("redis", "enterprise", "redisClient error Error: connect ECONNREFUSED 127.0.0.1:6379"),
+    ("postgresql", "community", "healthCheck error Error: connect ECONNREFUSED 127.0.0.1:5432"),
 ])
-def test_dependency_down_knob(sims, name, line):
-    sim = sims.start({"SIM_DEPENDENCY_DOWN": name})
+def test_dependency_down_knob(sims, name, edition, line):
+    sim = sims.start({"SIM_DEPENDENCY_DOWN": name, "SIM_EDITION": edition})
     sim.wait_log("Express server listening")
     wait_health(sim, "false")  # docservice answers, and says a dependency is down
     sim.health()
@@ -93,10 +158,13 @@ def test_dependency_down_knob(sims, name, line):
 
 
 def test_internal_dependency_down_and_back_without_restart(sims):
-    sim = sims.start()
+    sim = sims.start()  # community edition (the default)
     sim.wait_healthy()
-    sim.exec("sh", "-c", "echo redis > /run/docops-sim/dependency-down")
+    set_down(sim, "redis")
+    assert_health_stays(sim, "true")  # editor data is kept in memory
+    assert "redisClient error" not in sim.logs()
+    set_down(sim, "rabbitmq")
     wait_health(sim, "false")
-    sim.wait_log("redisClient error Error: connect ECONNREFUSED 127.0.0.1:6379")
-    sim.exec("rm", "/run/docops-sim/dependency-down")
+    sim.wait_log("[AMQP] Error: connect ECONNREFUSED 127.0.0.1:5672")
+    set_down(sim)
     wait_health(sim, "true", timeout=3)

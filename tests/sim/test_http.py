@@ -11,7 +11,7 @@ from simhelpers import LINK_SECRET, LOG_DIR
 ISO = r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\]"
 STARTING = ISO + r" \[WARN\] \[localhost\] \[docId\] \[userId\] nodeJS - Express server starting\.\.\."
 LISTENING = (ISO + r" \[WARN\] \[localhost\] \[docId\] \[userId\] nodeJS - Express server listening on port 8000"
-             r" in production-linux mode\. Version: 9\.1\.0\. Build: 168")
+             r" in production-linux mode\. Version: 9\.4\.0\. Build: 1(?!\d)")
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "office.example.test",
              "X-Forwarded-Prefix": "/ds-vpath"}
 
@@ -53,12 +53,12 @@ def test_root_redirects_to_welcome(shared_sim):
 
 
 def test_api_js_is_static_and_never_cached(shared_sim):
-    for path in ("/web-apps/apps/api/documents/api.js", "/9.1.0-0123abcd/web-apps/apps/api/documents/api.js"):
+    for path in ("/web-apps/apps/api/documents/api.js", "/9.4.0-0123abcd/web-apps/apps/api/documents/api.js"):
         answer = shared_sim.get(path)
         assert answer.status_code == 200
         assert answer.headers["Cache-Control"] == "no-cache"  # nginx's `expires -1`
         assert "Expires" in answer.headers
-        assert "DocsAPI.DocEditor = function" in answer.text and "'9.1.0'" in answer.text
+        assert "DocsAPI.DocEditor = function" in answer.text and "'9.4.0'" in answer.text
 
 
 def test_healthcheck(shared_sim):
@@ -72,8 +72,9 @@ def test_index_html(shared_sim):
     answer = shared_sim.get("/index.html")
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("text/html")
-    assert re.match(r"Server is functioning normally\. Version: 9\.1\.0\. Build: 168\. Release date: .+",
-                    answer.text)
+    # DESIGN.md 7a, the real 9.4.0 community image; package type 0 = community
+    assert re.fullmatch(r"Server is functioning normally\. Version: 9\.4\.0\. Build: 1\. Release date: .+\. "
+                        r"Package type: 0\. Customer Id: \. Multitenancy: false\. Alias: ", answer.text)
 
 
 def test_baseurl_follows_forwarded_headers(shared_sim):
@@ -103,7 +104,8 @@ def test_info_and_internal_only_from_loopback_inside(shared_sim):
     assert "Access-Control-Allow-Origin: *" in head
     info = json.loads(body)
     assert {"connectionsStat", "licenseInfo", "serverInfo", "quota"} <= set(info)
-    assert info["serverInfo"]["buildVersion"] == "9.1.0" and info["serverInfo"]["buildNumber"] == 168
+    assert info["serverInfo"]["buildVersion"] == "9.4.0" and info["serverInfo"]["buildNumber"] == 1
+    assert info["serverInfo"]["packageType"] == 0 and info["licenseInfo"]["packageType"] == 0  # community
 
 
 def test_connection_upgrade_only_for_websocket(shared_sim):
@@ -158,4 +160,4 @@ def test_nginx_logs_beside_docservice_logs(shared_sim):
 def test_first_start_is_recorded_in_the_lib_volume(shared_sim):
     first = shared_sim.read("/var/lib/onlyoffice/docops-sim/first-start").strip()
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", first)
-    assert " 9.1.0.168 " in shared_sim.read("/var/lib/onlyoffice/docops-sim/starts.log")
+    assert " 9.4.0.1 " in shared_sim.read("/var/lib/onlyoffice/docops-sim/starts.log")

@@ -269,9 +269,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, "text/plain; charset=utf-8", "false" if error else "true")
 
     def index(self):
+        # No customer id, no multitenancy, no alias: what a single-tenant image shows (DESIGN.md 7a).
         self.send(200, "text/html; charset=utf-8",
-                  "Server is functioning normally. Version: %s. Build: %s. Release date: %s"
-                  % (simlib.VERSION, simlib.BUILD, CFG.release_date))
+                  "Server is functioning normally. Version: %s. Build: %s. Release date: %s. "
+                  "Package type: %d. Customer Id: . Multitenancy: false. Alias: "
+                  % (simlib.VERSION, simlib.BUILD, CFG.release_date, simlib.PACKAGE_TYPE))
 
     def baseurl(self):
         def first(name):
@@ -289,11 +291,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "liveview": {"min": 0, "avr": 0, "max": 0}}
         self.send_json(200, {
             "connectionsStat": {period: stat for period in ("hour", "day", "week", "month")},
-            "licenseInfo": {"packageType": 0, "mode": 0, "buildDate": CFG.release_date,
+            "licenseInfo": {"packageType": simlib.PACKAGE_TYPE, "mode": 0, "buildDate": CFG.release_date,
                             "connections": 20, "connectionsView": 20, "usersCount": 0,
                             "usersViewCount": 0, "hasLicense": False, "plugins": False},
             "serverInfo": {"buildVersion": simlib.VERSION, "buildNumber": int(simlib.BUILD),
-                           "date": CFG.release_date, "packageType": 0},
+                           "date": CFG.release_date, "packageType": simlib.PACKAGE_TYPE},
             "quota": {"edit": {"connectionsCount": connections, "usersCount": {"unique": 0, "anonymous": 0}},
                       "view": {"connectionsCount": 0, "usersCount": {"unique": 0, "anonymous": 0}},
                       "byMonth": []},
@@ -442,7 +444,7 @@ def run_command(command, key):
     if command == "license":
         return OK, {"license": {"end_date": None, "trial": False, "customization": False},
                     "server": {"buildVersion": simlib.VERSION, "buildNumber": int(simlib.BUILD),
-                               "packageType": 0, "resultType": 3},
+                               "packageType": simlib.PACKAGE_TYPE, "resultType": 3},
                     "quota": {"users": [], "users_view": []}}
     if command == "getForgottenList":
         return OK, {"keys": []}
@@ -513,7 +515,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: STOP.set())
     signal.signal(signal.SIGINT, lambda *_: STOP.set())
     CFG = Config()
-    deps = simlib.dependencies()
+    # The start script waited for all three; docservice only watches what its edition uses.
+    deps = [dep for dep in simlib.dependencies() if simlib.watched_by_docservice(dep)]
     ds_log("WARN", "Express server starting...")
     if simlib.env_flag("SIM_DB_DOWN_AT_START", False):
         db = next(dep for dep in deps if dep.kind == "postgresql")

@@ -233,7 +233,11 @@ class Supervisor:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         say("docops-sim: TEST DOUBLE of onlyoffice/documentserver — not the real Document Server "
-            "(simulating %s build %s)" % (simlib.VERSION, simlib.BUILD))
+            "(simulating %s build %s, %s edition)" % (simlib.VERSION, simlib.BUILD, simlib.EDITION))
+        if simlib.PACKAGE_TYPE is None:
+            say("docops-sim: SIM_EDITION=%r is unknown: use %s; refusing to start"
+                % (os.environ.get("SIM_EDITION"), " or ".join(sorted(simlib.EDITIONS))), sys.stderr)
+            return 2
         prepare_directories()
         record_start()
         write_configuration()

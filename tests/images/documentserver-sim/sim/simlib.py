@@ -12,8 +12,13 @@ import sys
 import threading
 import urllib.parse
 
-VERSION = os.environ.get("SIM_VERSION") or "9.1.0"
-BUILD = os.environ.get("SIM_BUILD") or "168"
+VERSION = os.environ.get("SIM_VERSION") or "9.4.0"
+BUILD = os.environ.get("SIM_BUILD") or "1"
+# SIM_EDITION: which image is simulated, and the packageType it reports (/index.html,
+# info.json): `community` is onlyoffice/documentserver, `enterprise` the -ee/-de images.
+EDITIONS = {"community": 0, "enterprise": 1}
+EDITION = (os.environ.get("SIM_EDITION") or "community").strip().lower()
+PACKAGE_TYPE = EDITIONS.get(EDITION)  # None for an unknown edition: init.py refuses to start
 
 LOG_DIR = "/var/log/onlyoffice/documentserver"
 DOCSERVICE_LOG = LOG_DIR + "/docservice/out.log"
@@ -93,6 +98,17 @@ def dependencies():
         external = host != "localhost"
         result.append(Dependency(kind, host if external else "127.0.0.1", port, external))
     return result
+
+
+def watched_by_docservice(dep):
+    """Whether docservice itself uses this dependency once it runs (DESIGN.md 7a).
+
+    The community edition keeps editor data in memory (editorDataStorage is
+    editorDataMemory), so it has no Redis client: Redis going down after the start
+    changes nothing there. The enterprise/developer editions keep it in Redis. The start
+    script waits for the Redis port in both editions.
+    """
+    return not (dep.kind == "redis" and EDITION == "community")
 
 
 def forced_down():
