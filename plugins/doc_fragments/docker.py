@@ -48,7 +48,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for an answer from the engine on each API call (a stop adds the stop timeout).
+      - Seconds to wait for an answer from the engine on each API call (a stop adds the stop timeout), from 1
+        to 3600. It is checked before the engine is contacted.
       - If not set, the value of the E(DOCKER_TIMEOUT) environment variable is used, then the default.
     type: int
     default: 60

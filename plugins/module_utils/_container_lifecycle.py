@@ -41,7 +41,6 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
 )
 
 HEALTH_POLL_INTERVAL = 1.0
-DEFAULT_HEALTH_TIMEOUT = 300
 
 
 def wait_until_healthy(client, name, timeout, interval=HEALTH_POLL_INTERVAL, clock=None, sleep=None, memory_hint=''):
@@ -107,7 +106,7 @@ class ManagedContainer:
         self.params = params
         self.kind = kind
         self.name = spec['name']
-        self.state = params.get('state') or 'started'
+        self.state = params['state']
         self.check_mode = check_mode
         self.run_command = run_command
         self.clock = clock
@@ -123,7 +122,7 @@ class ManagedContainer:
         return self.image_changed or bool(self.tracker)
 
     def _docker(self, operation):
-        return docker_errors(self.params.get('docker_host'), operation,
+        return docker_errors(self.params['docker_host'], operation,
                              lambda port: port_holder(self.client, port, self.run_command))
 
     def apply(self):
@@ -167,8 +166,8 @@ class ManagedContainer:
     def _ensure_image(self):
         """Make the wanted image present (load, pull) per policy; return its id (None in check mode)."""
         reference = self.spec['image']
-        pull = self.params.get('pull') or 'missing'
-        archive = self.params.get('image_archive')
+        pull = self.params['pull']
+        archive = self.params['image_archive']
         with self._docker('inspect image %s' % reference):
             current = image_id(self.client, reference)
         if current and pull != 'always':
@@ -184,9 +183,9 @@ class ManagedContainer:
         if current is not None and self.check_mode:
             return current  # pull=always: whether the registry has a newer image is only known by pulling
         auth_config = None
-        if self.params.get('registry_username'):
+        if self.params['registry_username']:
             auth_config = {'username': self.params['registry_username'],
-                           'password': self.params.get('registry_password')}
+                           'password': self.params['registry_password']}
         return self._get_image('pull image %s' % reference, lambda: pull_image(self.client, reference, auth_config),
                                current, 'image: %s is still not present after the pull' % reference)
 
@@ -249,7 +248,7 @@ class ManagedContainer:
         self._do('stop container', lambda: self.client.stop(self.name, timeout=stop_timeout))
 
     def _wait_until_healthy(self):
-        timeout = self.params.get('health_timeout') or DEFAULT_HEALTH_TIMEOUT
+        timeout = self.params['health_timeout']
         try:
             with self._docker('wait for container %s to become healthy' % self.name):
                 return wait_until_healthy(self.client, self.name, timeout, clock=self.clock, sleep=self.sleep,

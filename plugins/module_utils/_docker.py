@@ -6,7 +6,7 @@
 """Docker side of the collection's modules.
 
 - guarded import of the Docker SDK (HAS_DOCKER / DOCKER_IMPORT_ERROR),
-- the shared connection options and a client factory,
+- the shared connection options, their ranges and a client factory,
 - Docker errors -> one-line messages (describe_error, ModuleFailure),
 - small Docker operations on images, containers and networks.
 
@@ -23,12 +23,14 @@ import re
 import traceback
 from contextlib import contextmanager
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import (
+    MAX_WAIT,
     docker_port_bindings,
     parse_image_reference,
 )
+from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import Range
 
 try:
     import docker
@@ -55,6 +57,7 @@ except ImportError:
 DOCKER_SDK_REQUIREMENT = 'Docker SDK for Python: docker>=5.0.3'
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 DEFAULT_TIMEOUT = 60
+TIMEOUT_RANGE = Range(1, MAX_WAIT)
 LOG_TAIL_LINES = 40
 HEALTH_LOG_ENTRIES = 5
 
@@ -82,12 +85,26 @@ def docker_argument_spec():
     )
 
 
+class DockerParameterError(DockerException):
+    """A connection option is invalid: found before the engine is contacted; the message names it."""
+
+
+def connection_problem(params):
+    """One line naming the connection option that is invalid, or None. `timeout` is required."""
+    return TIMEOUT_RANGE.problem('timeout', params.get('timeout'))
+
+
 def get_client(params):
-    """A low-level Docker API client from the connection options.
+    """A low-level Docker API client from the connection options (the keys of docker_argument_spec).
 
     version='auto' asks the engine for its API version, so old and new engines
     both work, and an unreachable engine is noticed here, before any change.
+    Raises DockerParameterError before contacting the engine when an option is
+    invalid. docker_host None means the SDK's default, the local socket.
     """
+    problem = connection_problem(params)
+    if problem:
+        raise DockerParameterError(problem)
     tls_config = False
     if params.get('tls') or params.get('tls_verify'):
         cert_dir = os.environ.get('DOCKER_CERT_PATH', '')
@@ -104,8 +121,18 @@ def get_client(params):
             ca_cert=ca_path if params.get('tls_verify') else None,
             verify=bool(params.get('tls_verify')),
         )
-    return docker.APIClient(base_url=params.get('docker_host') or DEFAULT_DOCKER_HOST, version='auto',
-                            timeout=params.get('timeout') or DEFAULT_TIMEOUT, tls=tls_config)
+    return docker.APIClient(base_url=params.get('docker_host'), version='auto', timeout=params['timeout'],
+                            tls=tls_config)
+
+
+def client_for(module):
+    """The Docker client of an AnsibleModule, or fail_json: no SDK, invalid connection option, no engine."""
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib(DOCKER_SDK_REQUIREMENT), exception=DOCKER_IMPORT_ERROR)
+    try:
+        return get_client(module.params)
+    except (DockerException, RequestException) as exc:
+        module.fail_json(msg=describe_error(exc, module.params['docker_host'], 'connect to the Docker engine'))
 
 
 # ---------------------------------------------------------------- errors
@@ -129,6 +156,8 @@ def describe_error(exc, docker_host, operation, find_port_holder=None):
     operation: what we were doing, e.g. "start container onlyoffice-documentserver".
     find_port_holder: optional callable(port) -> who holds that host port, or None.
     """
+    if isinstance(exc, DockerParameterError):
+        return str(exc)
     text = one_line(getattr(exc, 'explanation', None) or exc)
     if _is_connection_error(exc, text):
         if 'Permission denied' in text:
@@ -184,6 +213,7 @@ def docker_errors(docker_host, operation, find_port_holder=None):
     try:
         yield
     except (DockerException, RequestException) as exc:
+        # None lets the SDK use its default, which is DEFAULT_DOCKER_HOST: name it in the message.
         raise ModuleFailure(describe_error(exc, docker_host or DEFAULT_DOCKER_HOST, operation, find_port_holder))
 
 
@@ -224,6 +254,7 @@ def create_container(client, spec):
     ports, port_bindings = docker_port_bindings(spec['published_ports'])
     networks = spec['networks'] or []
     host_config = client.create_host_config(
+        log_config={'type': spec['log_driver'], 'config': spec['log_options']},
         port_bindings=port_bindings,
         binds=spec['volumes'],
         restart_policy={'Name': spec['restart_policy']},

@@ -13,9 +13,12 @@ attached (a recreate would cut them off). Private to this collection: not an API
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
-
-from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import SpecError, label_dict
+from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import (
+    NAME_RE,
+    SpecError,
+    check_name,
+    label_dict,
+)
 from ansible_collections.docops.onlyoffice.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
     ModuleFailure,
@@ -27,23 +30,22 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
 DEFAULT_DRIVER = 'bridge'
 # Docker makes these itself and refuses to remove them.
 PREDEFINED_NETWORKS = ('bridge', 'host', 'none')
-
-_NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
+NETWORK_STATES = ('present', 'absent')
 
 
 def build_network_spec(params):
-    """Validate module parameters -> the wanted network. Raises SpecError."""
-    name = str(params.get('name') or '')
-    if not _NAME_RE.match(name):
-        raise SpecError('name: %r is not a valid network name; use letters, digits, "_", "." and "-", starting '
-                        'with a letter or digit' % name)
+    """Validate module parameters (with their argument spec defaults) -> the wanted network. Raises SpecError."""
+    name = check_name(params['name'], 'network')
     if name in PREDEFINED_NETWORKS:
         raise SpecError('name: %s is a network Docker makes itself; choose another name' % name)
+    driver = str(params['driver'])
+    if not NAME_RE.match(driver):
+        raise SpecError('driver: %r is not a network driver name such as bridge or overlay' % driver)
     return {
         'name': name,
-        'driver': params.get('driver') or DEFAULT_DRIVER,
-        'internal': bool(params.get('internal')),
-        'labels': label_dict(params.get('labels')),
+        'driver': driver,
+        'internal': params['internal'],
+        'labels': label_dict(params['labels']),
     }
 
 
@@ -98,14 +100,14 @@ class ManagedNetwork:
         self.spec = spec
         self.name = spec['name']
         self.params = params
-        self.state = params.get('state') or 'present'
+        self.state = params['state']
         self.check_mode = check_mode
         self.tracker = DifferenceTracker()
         self.created = None  # the new network as --diff shows it, when there was none
         self.actions = []
 
     def _docker(self, operation):
-        return docker_errors(self.params.get('docker_host'), operation)
+        return docker_errors(self.params['docker_host'], operation)
 
     def _do(self, action, call, operation=None):
         """Record an action and run it unless in check mode; operation names it in an error."""
@@ -142,7 +144,7 @@ class ManagedNetwork:
             self.name, driver=self.spec['driver'], internal=self.spec['internal'], labels=self.spec['labels']))
 
     def _remove(self, attached):
-        if attached and not self.params.get('force'):
+        if attached and not self.params['force']:
             raise ModuleFailure('Cannot remove network %s: %s attached; remove the containers first, or set '
                                 'force: true to disconnect them' % (self.name, _attached(attached)),
                                 containers=attached)

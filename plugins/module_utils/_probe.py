@@ -1,5 +1,8 @@
 # -*- coding: utf-8 -*-
+# Copyright (c) docops.onlyoffice contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """One timed HTTP exchange, and a WebSocket upgrade handshake, with the standard library only.
 
 Each step is timed separately (connect, TLS handshake, first byte, total) because the step
@@ -8,7 +11,7 @@ timeout on connect is a firewall dropping packets, a timeout after the request w
 an upstream that hangs. Results are plain dicts so that modules can return them as they are.
 """
 
-from __future__ import (absolute_import, division, print_function)
+from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64

@@ -131,22 +131,16 @@ containers:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import SpecError
 from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
-    DOCKER_IMPORT_ERROR,
-    DOCKER_SDK_REQUIREMENT,
-    HAS_DOCKER,
-    DockerException,
     ModuleFailure,
-    RequestException,
-    describe_error,
+    client_for,
     docker_argument_spec,
-    get_client,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._network import (
     DEFAULT_DRIVER,
+    NETWORK_STATES,
     ManagedNetwork,
     build_network_spec,
 )
@@ -156,7 +150,7 @@ def argument_spec():
     spec = docker_argument_spec()
     spec.update(
         name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=dict(type='str', default='present', choices=list(NETWORK_STATES)),
         driver=dict(type='str', default=DEFAULT_DRIVER),
         internal=dict(type='bool', default=False),
         labels=dict(type='dict', default={}),
@@ -166,23 +160,16 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
+    module = ansible_module(
+        argument_spec(),
         supports_check_mode=True,
         required_together=[('client_cert', 'client_key')],
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib(DOCKER_SDK_REQUIREMENT), exception=DOCKER_IMPORT_ERROR)
-
     try:
         spec = build_network_spec(module.params)
     except SpecError as exc:
         module.fail_json(msg=str(exc))
-
-    try:
-        client = get_client(module.params)
-    except (DockerException, RequestException) as exc:
-        module.fail_json(msg=describe_error(exc, module.params['docker_host'], 'connect to the Docker engine'))
+    client = client_for(module)
 
     network = ManagedNetwork(client, spec, module.params, check_mode=module.check_mode)
     try:

@@ -1,27 +1,38 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright (c) docops.onlyoffice contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import (absolute_import, division, print_function)
+from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: gateway_probe
-short_description: Wait until a Document Server answers its health check several times in a row
+short_description: Wait until a Document Server answers its health check several times in a row, and keeps answering
 version_added: 0.1.0
 description:
   - Polls C(<url>/healthcheck) until it answers HTTP 200 with the body V(true) O(successes)
     times in a row, within O(budget) seconds. Any other answer (a 502 from an nginx whose
     upstream is not listening yet, V(false) when a dependency is down, a refused or timed-out
-    connection) resets the count and is retried.
+    connection) resets the streak and is retried.
   - Several successes are required because the Document Server restarts its docservice after
     regenerating fonts on first start, so the health check can go 502, V(true), 502, V(true).
+  - Ready means stable. With O(stable_for), the streak of successes must also last that many
+    seconds, so a server that crashes a few seconds after its first healthy answers (and is
+    restarted by its restart policy, again and again) is not ready. With O(container), each
+    attempt also reads the container's state, and an attempt fails when the container is not
+    running or has restarted since the first success of the streak, even if the HTTP answer
+    was healthy.
   - Each attempt is timed (connect, TLS handshake, first byte, total); the answers are returned
     as a compact history so the start-up sequence can be read afterwards.
   - When the budget runs out the module returns RV(ready=false) and does not fail, unless
     O(fail_when_not_ready=true). Run it in chunks of a few seconds under C(until)/C(retries)
-    to keep progress visible during a long start.
+    to keep progress visible during a long start; each chunk must be longer than O(stable_for),
+    since a streak does not carry over from one run to the next.
   - The probe talks to the address in O(url) directly; proxy environment variables are not used.
+  - Every number is checked before anything happens; a value that is not finite or is outside
+    the range given for its option fails with a message naming the option.
 author:
   - docops.onlyoffice maintainers (@docops)
 options:
@@ -34,21 +45,32 @@ options:
     type: str
     required: true
   successes:
-    description: Number of consecutive healthy answers required.
+    description:
+      - Number of consecutive healthy answers required, from 1 to 1000.
     type: int
     default: 3
+  stable_for:
+    description:
+      - Seconds the streak of healthy answers must span, from the first of them to the latest,
+        from 0 to 3600 and shorter than O(budget). V(0) asks for O(successes) only.
+      - Readiness then takes at least this long in every run, even for a server that has been
+        healthy for hours.
+    type: float
+    default: 0
   budget:
     description:
-      - Seconds to wait in this run. No attempt starts after the budget, and each request's
-        timeout is shortened to what is left of it.
+      - Seconds to wait in this run, more than 0 and at most 3600. No attempt starts after the
+        budget, and each request's timeout is shortened to what is left of it.
     type: float
     default: 10
   interval:
-    description: Seconds between the starts of two attempts.
+    description:
+      - Seconds between the starts of two attempts, more than 0 and at most 60.
     type: float
     default: 0.2
   timeout:
-    description: Timeout in seconds for each network operation of one request.
+    description:
+      - Timeout in seconds for each network operation of one request, more than 0 and at most 300.
     type: float
     default: 5
   validate_certs:
@@ -63,12 +85,70 @@ options:
       - Extra request headers, for example C(Host) or C(X-Forwarded-Proto).
       - A C(Host) header also sets the TLS server name (SNI and the name checked in the
         certificate), so a gateway can be probed by address under its public name.
+      - Names and values with a line break or a NUL character are refused.
     type: dict
     default: {}
   fail_when_not_ready:
-    description: Fail, with the last answer in the message, when the budget ends before readiness.
+    description:
+      - Fail when the budget ends before readiness, with the last answer in the message and,
+        with O(container), how often the container restarted, its last exit code and the last
+        line of its log.
     type: bool
     default: false
+  container:
+    description:
+      - Name or ID of the Document Server's Docker container on the engine given by
+        O(docker_host) (by default the one on the host where the module runs).
+      - Each attempt also reads the container's state. The attempt fails, and the streak
+        starts again, when the container is not running (observation V(exited 1),
+        V(restarting (exit 1\)), V(not running (paused\))) or when it restarted since the first
+        success of the streak (observation V(restarted)).
+      - The module fails at once when there is no such container.
+      - Needs the Docker SDK for Python on the target; without this option it is not used.
+    type: str
+  docker_host:
+    description:
+      - The Docker engine to talk to about O(container), as a URL such as
+        C(unix:///var/run/docker.sock) or C(tcp://192.0.2.10:2376).
+      - If not set, the value of the E(DOCKER_HOST) environment variable is used, then the default.
+    type: str
+    default: unix:///var/run/docker.sock
+  docker_tls:
+    description:
+      - Use TLS to talk to a remote engine, without verifying its certificate (see O(docker_tls_verify)).
+      - If not set, the value of the E(DOCKER_TLS) environment variable is used.
+    type: bool
+    default: false
+  docker_tls_verify:
+    description:
+      - Use TLS and verify the engine's certificate against O(docker_ca_path) (or the system's CAs).
+      - If not set, the value of the E(DOCKER_TLS_VERIFY) environment variable is used.
+    type: bool
+    default: false
+  docker_ca_path:
+    description:
+      - CA certificate file that signed the engine's certificate; used with O(docker_tls_verify=true).
+      - If not set and E(DOCKER_CERT_PATH) is set, C(ca.pem) in that directory is used.
+    type: path
+  docker_client_cert:
+    description:
+      - Client certificate file presented to the engine; needs O(docker_client_key).
+      - If not set and E(DOCKER_CERT_PATH) is set, C(cert.pem) in that directory is used.
+    type: path
+  docker_client_key:
+    description:
+      - Private key file of O(docker_client_cert).
+      - If not set and E(DOCKER_CERT_PATH) is set, C(key.pem) in that directory is used.
+    type: path
+  docker_timeout:
+    description:
+      - Seconds to wait for an answer from the engine on each API call, from 1 to 600.
+      - If not set, the value of the E(DOCKER_TIMEOUT) environment variable is used, then the default.
+    type: int
+    default: 60
+requirements:
+  - With O(container) only, the Docker SDK for Python 5.0.3 or newer on the target (Debian 12's
+    C(python3-docker) is enough).
 attributes:
   check_mode:
     support: full
@@ -78,6 +158,10 @@ attributes:
     description: Nothing changes, so there is no difference to show.
 notes:
   - The module never changes anything and always returns C(changed=false).
+  - The Docker connection options are those of the other modules of this collection with a
+    C(docker_) prefix, because O(ca_path) and O(timeout) already belong to the HTTP probe.
+  - Reading the container's state usually needs root; run the task with C(become=true) when
+    O(container) is set.
 """
 
 EXAMPLES = r"""
@@ -89,6 +173,15 @@ EXAMPLES = r"""
   until: documentserver_ready.ready
   retries: 11  # 12 runs of 10 s
   delay: 0
+
+- name: Ready means up for 10 seconds without a restart of the container
+  docops.onlyoffice.gateway_probe:
+    url: http://127.0.0.1:8080
+    container: onlyoffice-documentserver
+    stable_for: 10
+    budget: 30
+    fail_when_not_ready: true
+  become: true
 
 - name: Probe the gateway by address under its public name, and fail if it is not ready
   docops.onlyoffice.gateway_probe:
@@ -108,7 +201,9 @@ url:
   type: str
   sample: http://127.0.0.1:8080/healthcheck
 ready:
-  description: Whether O(successes) consecutive healthy answers arrived within the budget.
+  description:
+    - Whether O(successes) consecutive healthy answers, spanning at least O(stable_for) seconds,
+      arrived within the budget.
   returned: when the parameters are valid
   type: bool
 attempts:
@@ -117,7 +212,7 @@ attempts:
   type: int
   sample: 18
 failures:
-  description: Number of attempts that did not get a healthy answer.
+  description: Number of attempts that did not get a healthy answer (or found the container not running or restarted).
   returned: when the parameters are valid
   type: int
   sample: 15
@@ -126,6 +221,11 @@ consecutive:
   returned: when the parameters are valid
   type: int
   sample: 3
+streak_seconds:
+  description: Seconds from the first to the latest of the healthy answers in a row at the end of the run.
+  returned: when the parameters are valid
+  type: float
+  sample: 10.2
 elapsed:
   description: Seconds spent waiting.
   returned: when the parameters are valid
@@ -135,6 +235,8 @@ history:
   description:
     - The answers in order; consecutive identical answers are merged into one entry.
     - An answer is V(true), V(false), an HTTP status such as V(502), or an error kind such as V(refused).
+    - With O(container), an attempt that found the container not running or restarted shows that
+      instead, for example V(exited 1), V(restarting (exit 1\)), V(restarted) or V(no container).
   returned: when the parameters are valid
   type: list
   elements: dict
@@ -192,17 +294,103 @@ last:
       description: Seconds from the start of the request until each step ended.
       type: dict
       sample: {connect: 0.0004, tls: null, first_byte: 0.0021, total: 0.0023}
+container:
+  description: The container's state at the last attempt, and how often it restarted during the run.
+  returned: when O(container) is set and the parameters are valid
+  type: dict
+  sample:
+    status: restarting
+    running: true
+    restarting: true
+    exit_code: 1
+    oom_killed: false
+    restart_count: 7
+    started_at: "2026-11-23T10:15:02.123456789Z"
+    restarts_seen: 5
+  contains:
+    status:
+      description: Docker's status, such as V(running), V(restarting) or V(exited); V(missing) when the container was removed during the run.
+      type: str
+    running:
+      description: Docker's Running flag (also true while a restart is pending).
+      type: bool
+    restarting:
+      description: Whether the restart policy is about to start the container again.
+      type: bool
+    exit_code:
+      description: Exit code of the last run; Docker sets it to 0 while the container runs.
+      type: int
+    oom_killed:
+      description: Whether the kernel killed the last run for lack of memory (not every engine reports it).
+      type: bool
+    restart_count:
+      description: Docker's count of restarts by the restart policy since the container was created.
+      type: int
+    started_at:
+      description: When the current (or last) run started.
+      type: str
+    restarts_seen:
+      description:
+        - Restarts during this run of the module, by the restart policy or otherwise (a new start
+          time, or the increase of RV(container.restart_count) when that is more).
+      type: int
+logs:
+  description: The last 20 lines of the container's log (stdout and stderr), oldest first.
+  returned: when O(container) is set and the container is not ready
+  type: list
+  elements: str
+  sample:
+    - "[2026-11-23T10:15:05.002] [FATAL] [localhost] [docId] [userId] nodeJS - uncaughtException: Error: simulated crash"
 """
 
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.docops.onlyoffice.plugins.module_utils import _probe, _readiness
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
+
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _docker, _probe, _readiness
+from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import (
+    Range,
+    first_number_problem,
+    header_problem,
+)
 
 HEALTHCHECK_PATH = "/healthcheck"
 # Even at the very end of the budget a request gets this long, or it could never succeed.
 MIN_REQUEST_TIMEOUT = 0.1
+LOG_TAIL_LINES = 20
+RANGES = {
+    "successes": Range(1, 1000),
+    "stable_for": Range(0, 3600),
+    "budget": Range(0, 3600, low_inclusive=False),
+    "interval": Range(0, 60, low_inclusive=False),
+    "timeout": Range(0, 300, low_inclusive=False),
+    "docker_timeout": Range(1, 600),
+}
+
+
+def _docker_option(name):
+    """Our name of a shared Docker connection option: ca_path and timeout already belong to the probe."""
+    return name if name.startswith("docker_") else "docker_" + name
+
+
+def argument_spec():
+    spec = dict((_docker_option(name), option) for name, option in _docker.docker_argument_spec().items())
+    spec.update(
+        url=dict(type="str", required=True),
+        successes=dict(type="int", default=3),
+        stable_for=dict(type="float", default=0),
+        budget=dict(type="float", default=10),
+        interval=dict(type="float", default=0.2),
+        timeout=dict(type="float", default=5),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        headers=dict(type="dict", default={}),
+        fail_when_not_ready=dict(type="bool", default=False),
+        container=dict(type="str"),
+    )
+    return spec
 
 
 def parameter_problem(params):
@@ -211,35 +399,71 @@ def parameter_problem(params):
         _probe.split_url(params["url"])
     except ValueError as exc:
         return "url: %s" % exc
-    for name, low, inclusive in (("successes", 1, True), ("budget", 0, False),
-                                 ("interval", 0, False), ("timeout", 0, False)):
-        value = params[name]
-        if value < low or (value == low and not inclusive):
-            return "%s must be %s %s, got %s" % (name, ">=" if inclusive else ">", low, value)
+    problem = first_number_problem(params, RANGES) or header_problem("headers", params["headers"])
+    if problem:
+        return problem
+    if params["stable_for"] >= params["budget"]:
+        return ("stable_for (%gs) must be shorter than budget (%gs): the streak of healthy answers must fit "
+                "inside one run; raise budget or lower stable_for" % (params["stable_for"], params["budget"]))
     if params["ca_path"] and not os.path.isfile(params["ca_path"]):
         return "ca_path: %s is not a file" % params["ca_path"]
+    if params["container"] is not None and not params["container"].strip():
+        return "container: give the name of a Docker container, or leave the option out"
     return None
 
 
+class ContainerReader:
+    """Reads one container through the Docker engine; Docker errors become a ModuleFailure."""
+
+    def __init__(self, params):
+        self.name = params["container"]
+        self.docker_host = params["docker_host"]
+        self.client = _docker.get_client(dict((name, params[_docker_option(name)])
+                                              for name in _docker.docker_argument_spec()))
+
+    def state(self):
+        with _docker.docker_errors(self.docker_host, "inspect container %s" % self.name):
+            return _readiness.container_state(_docker.inspect_container(self.client, self.name))
+
+    def log_tail(self):
+        """The last lines of the log; [] when the container is gone."""
+        with _docker.docker_errors(self.docker_host, "read the log of container %s" % self.name):
+            try:
+                return _docker.log_tail(self.client, self.name, LOG_TAIL_LINES)
+            except _docker.NotFound:
+                return []
+
+
+def connect(module):
+    """A ContainerReader for the container option, once the container is known to exist; else fail."""
+    params = module.params
+    if not _docker.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib(_docker.DOCKER_SDK_REQUIREMENT), exception=_docker.DOCKER_IMPORT_ERROR)
+    try:
+        reader = ContainerReader(params)
+        missing = reader.state()["status"] == "missing"
+    except (_docker.DockerException, _docker.RequestException) as exc:
+        module.fail_json(msg=_docker.describe_error(exc, params["docker_host"], "connect to the Docker engine"))
+    except _docker.ModuleFailure as exc:
+        module.fail_json(msg=exc.msg)
+    if missing:
+        module.fail_json(msg="container: no container named %s on the Docker engine at %s; check the name "
+                             "(docker ps -a)" % (params["container"], params["docker_host"]))
+    return reader
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True),
-            successes=dict(type="int", default=3),
-            budget=dict(type="float", default=10),
-            interval=dict(type="float", default=0.2),
-            timeout=dict(type="float", default=5),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            headers=dict(type="dict", default={}),
-            fail_when_not_ready=dict(type="bool", default=False),
-        ),
+    module = ansible_module(
+        argument_spec(),
         supports_check_mode=True,
+        required_together=[("docker_client_cert", "docker_client_key")],
     )
     params = module.params
     problem = parameter_problem(params)
     if problem:
         module.fail_json(msg=problem)
+    reader = connect(module) if params["container"] else None
+    watch = _readiness.ContainerWatch(reader.state) if reader else None
 
     deadline = time.monotonic() + params["budget"]
     last = {}
@@ -253,14 +477,23 @@ def main():
             validate_certs=params["validate_certs"], ca_path=params["ca_path"]))
         return _probe.healthcheck_verdict(last)
 
-    waited = _readiness.wait(check, successes=params["successes"], budget=params["budget"],
-                             interval=params["interval"])
-    result = dict(waited, changed=False, url=last["url"], last=last)
+    try:
+        waited = _readiness.wait(watch.watching(check) if watch else check, successes=params["successes"],
+                                 budget=params["budget"], interval=params["interval"],
+                                 stable_for=params["stable_for"])
+        result = dict(waited, changed=False, url=last["url"], last=last)
+        if watch:
+            result["container"] = watch.report()
+            if not waited["ready"]:
+                result["logs"] = reader.log_tail()
+    except _docker.ModuleFailure as exc:
+        module.fail_json(msg=exc.msg)
     if not waited["ready"] and params["fail_when_not_ready"]:
         # The budget, not the elapsed time: the last attempt starts up to one interval before its end.
-        module.fail_json(msg="%s not ready after %gs: last answer %s; %d of %d consecutive successes" % (
-            last["url"], params["budget"], _probe.describe(last), waited["consecutive"],
-            params["successes"]), **result)
+        module.fail_json(msg=_readiness.not_ready_message(
+            last["url"], params["budget"], _probe.describe(last), waited, params["successes"], params["stable_for"],
+            watch.describe(params["container"]) if watch else None,
+            _readiness.last_log_line(result.get("logs"))), **result)
     module.exit_json(**result)
 
 

@@ -1,8 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright (c) docops.onlyoffice contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import (absolute_import, division, print_function)
+from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
@@ -14,25 +16,34 @@ description:
     target. The first run generates it; every later run returns it unchanged, so a re-run of
     the play or a container restart never rotates it.
   - An operator-supplied O(value) replaces the stored one, which is a deliberate rotation.
-  - "The module returns the secret. Set C(no_log: true) on the task so that it is not shown."
+  - The module returns the secret (RV(secret)) only when it generated it or read it from O(path).
+    It never returns an O(value) the caller passed in; Ansible would replace it in the result with
+    C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) anyway. The caller already has that value and uses it.
+  - "Set C(no_log: true) on the task so that a returned secret is not shown."
 author:
   - docops.onlyoffice maintainers (@docops)
 options:
   path:
-    description: File that holds the secret. Its directory must exist.
+    description: File that holds the secret, an absolute path. Its directory must exist.
     type: path
     required: true
   value:
     description:
       - Operator-supplied secret (for example from Ansible Vault). When omitted, a secret
         is generated once and kept.
-      - Must be at least 32 characters, with no quotes, backslash, V($), whitespace or
-        non-ASCII characters (the container's config cannot hold them).
+      - Must be at least O(min_length) characters (and at most 4096), with no quotes, backslash,
+        V($), whitespace or non-ASCII characters (the container's config cannot hold them).
     type: str
   length:
-    description: Length of a generated secret (letters and digits).
+    description: Length of a generated secret (letters and digits), from 32 to 4096.
     type: int
     default: 48
+  min_length:
+    description:
+      - Shortest acceptable O(value) or stored secret, from 16 to 4096. V(32) suits signing keys
+        (JWT, secure link); V(16) is the least for service passwords.
+    type: int
+    default: 32
 attributes:
   check_mode:
     support: full
@@ -62,91 +73,116 @@ EXAMPLES = r"""
 
 RETURN = r"""
 secret:
-  description: The secret now stored in O(path).
-  returned: success
+  description: The secret now stored in O(path), when it was generated or read from the file.
+  returned: success, when O(value) was not given
   type: str
 generated:
   description: Whether this run generated a new secret.
   returned: success
   type: bool
+source:
+  description: Where the secret now in O(path) came from, V(generated), V(stored) or V(supplied) (from O(value)).
+  returned: success
+  type: str
+  sample: stored
 """
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.docops.onlyoffice.plugins.module_utils import _secret
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _secret, _validate
 
 FILE_MODE = 0o600
+RANGES = {
+    'length': _validate.Range(_secret.MIN_LENGTH, _secret.MAX_LENGTH),
+    'min_length': _validate.Range(_secret.MIN_PASSWORD_LENGTH, _secret.MAX_LENGTH),
+}
 
 
-def read_secret(path):
-    with open(path, encoding="utf-8") as handle:
-        return handle.read().strip()
+def parameter_problem(params):
+    """One line naming the first bad parameter, or None."""
+    if not os.path.isabs(params['path']):
+        return 'path must be absolute, got %r' % params['path']
+    problem = _validate.first_number_problem(params, RANGES)
+    if problem:
+        return problem
+    if params['value'] is not None:
+        return _secret.problem_with(params['value'], 'value', params['min_length'])
+    return None
+
+
+def file_mode(path):
+    return '%04o' % (os.stat(path).st_mode & 0o777)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            value=dict(type="str", no_log=True),
-            length=dict(type="int", default=48),
+    module = ansible_module(
+        dict(
+            path=dict(type='path', required=True),
+            value=dict(type='str', no_log=True),
+            length=dict(type='int', default=48),
+            min_length=dict(type='int', default=_secret.MIN_LENGTH),
         ),
         supports_check_mode=True,
     )
-    path, value, length = module.params["path"], module.params["value"], module.params["length"]
-    if length < _secret.MIN_LENGTH:
-        module.fail_json(msg="length must be at least %d, got %d" % (_secret.MIN_LENGTH, length))
-    if value is not None:
-        reason = _secret.problem_with(value, "value")
-        if reason:
-            module.fail_json(msg=reason)
-    if not os.path.isdir(os.path.dirname(path) or "."):
+    params = module.params
+    problem = parameter_problem(params)
+    if problem:
+        module.fail_json(msg=problem)
+    path, value = params['path'], params['value']
+    supplied = value is not None
+
+    def finish(changed, wanted, source, diff):
+        result = dict(changed=changed, generated=source == 'generated', source=source, diff=diff)
+        if not supplied:
+            # Never hand back the caller's own no_log value (Ansible would replace it with a placeholder).
+            result['secret'] = wanted
+        module.exit_json(**result)
+
+    if not os.path.isdir(os.path.dirname(path)):
         if not module.check_mode:
-            module.fail_json(msg="path: directory %s does not exist" % os.path.dirname(path))
+            module.fail_json(msg='path: directory %s does not exist' % os.path.dirname(path))
         # Check mode on a fresh host: the task that creates the directory did not run.
-        module.exit_json(changed=True, secret=value or _secret.generate(length), generated=value is None,
-                         diff={"before": {"path": path, "state": "absent"}, "after": {"path": path, "state": "present"}})
+        finish(True, value if supplied else _secret.generate(params['length']),
+               'supplied' if supplied else 'generated',
+               {'before': {'path': path, 'state': 'absent'}, 'after': {'path': path, 'state': 'present'}})
 
     stored = None
     if os.path.exists(path):
         try:
-            stored = read_secret(path)
+            stored = _secret.read_stored(path)
         except (OSError, UnicodeDecodeError) as exc:
-            module.fail_json(msg="path: cannot read %s: %s" % (path, exc))
-        reason = _secret.problem_with(stored, "the secret stored in %s" % path)
-        if reason and value is None:
-            module.fail_json(msg=reason + "; fix the file or pass value to replace it")
+            module.fail_json(msg='path: cannot read %s: %s' % (path, exc))
+        reason = _secret.problem_with(stored, 'the secret stored in %s' % path, params['min_length'])
+        if reason and not supplied:
+            module.fail_json(msg=reason + '; fix the file or pass value to replace it')
 
-    generated = stored is None and value is None
-    wanted = value if value is not None else (stored if stored is not None else _secret.generate(length))
+    if supplied:
+        wanted, source = value, 'supplied'
+    elif stored is not None:
+        wanted, source = stored, 'stored'
+    else:
+        wanted, source = _secret.generate(params['length']), 'generated'
     content_changed = wanted != stored
-    mode_changed = stored is not None and (os.stat(path).st_mode & 0o777) != FILE_MODE
-    changed = content_changed or mode_changed
+    mode_changed = stored is not None and file_mode(path) != '%04o' % FILE_MODE
     diff = {
-        "before": {"path": path, "state": "absent" if stored is None else "present",
-                   "mode": None if stored is None else "%04o" % (os.stat(path).st_mode & 0o777)},
-        "after": {"path": path, "state": "present", "mode": "%04o" % FILE_MODE},
+        'before': {'path': path, 'state': 'absent' if stored is None else 'present',
+                   'mode': None if stored is None else file_mode(path)},
+        'after': {'path': path, 'state': 'present', 'mode': '%04o' % FILE_MODE},
     }
     if content_changed and stored is not None:
-        diff["after"]["content"] = "replaced by the supplied value"
+        diff['after']['content'] = 'replaced by the supplied value'
 
-    if changed and not module.check_mode:
-        if content_changed:
-            tmp = "%s.tmp.%d" % (path, os.getpid())
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(wanted + "\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.rename(tmp, path)
-            except OSError as exc:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                module.fail_json(msg="writing the secret to %s failed: %s" % (path, exc))
-        os.chmod(path, FILE_MODE)
-    module.exit_json(changed=changed, secret=wanted, generated=generated, diff=diff)
+    if not module.check_mode:
+        try:
+            if content_changed:
+                _secret.write_stored(path, wanted, FILE_MODE)
+            elif mode_changed:
+                os.chmod(path, FILE_MODE)
+        except OSError as exc:
+            module.fail_json(msg='writing the secret to %s failed: %s' % (path, exc))
+    finish(content_changed or mode_changed, wanted, source, diff)
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     main()

@@ -10,11 +10,12 @@ import copy
 import json
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_spec as cs
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _documentserver_spec as ds
+from ansible_collections.docops.onlyoffice.plugins.module_utils._container_module import container_argument_spec
 from ansible_collections.docops.onlyoffice.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.docops.onlyoffice.plugins.modules.documentserver_container import argument_spec
 
 # `docker inspect` of a container made by _docker.create_container from CAPTURE_PARAMS
 # on Docker 20.10 (trimmed to the keys the code reads). The image declares the
@@ -102,7 +103,14 @@ LIVE_INSPECT = json.loads(r'''
   },
   "Memory": 268435456,
   "MemorySwap": 536870912,
-  "NetworkMode": "docops-unit-net1"
+  "NetworkMode": "docops-unit-net1",
+  "LogConfig": {
+   "Type": "json-file",
+   "Config": {
+    "max-file": "5",
+    "max-size": "10m"
+   }
+  }
  },
  "Mounts": [
   {
@@ -239,22 +247,20 @@ CAPTURE_PARAMS = {
 }
 
 
-def module_params(**overrides):
-    """The module's parameters with its argument_spec defaults, as AnsibleModule would give them."""
-    params = dict((name, copy.deepcopy(option.get('default'))) for name, option in argument_spec().items())
-    params.update(overrides)
-    return params
+def module_params(**args):
+    """documentserver_container's parameters as AnsibleModule gives them: typed, with every default."""
+    result = ArgumentSpecValidator(container_argument_spec(ds.DOCUMENTSERVER)).validate(args)
+    assert not result.error_messages, result.error_messages
+    return result.validated_parameters
 
 
-def spec_of(**overrides):
-    return ds.build_spec(module_params(**overrides))
+def spec_of(**args):
+    return cs.build_spec(module_params(**args), ds.DOCUMENTSERVER)
 
 
 def capture_spec(**overrides):
     """The spec of CAPTURE_PARAMS with some parameters changed."""
-    params = module_params(**CAPTURE_PARAMS)
-    params.update(overrides)
-    return ds.build_spec(params)
+    return spec_of(**dict(CAPTURE_PARAMS, **overrides))
 
 
 def error_of(**overrides):
@@ -268,7 +274,7 @@ def error_of(**overrides):
 def test_defaults_pin_the_image_and_publish_on_loopback_only():
     spec = spec_of()
     assert spec['name'] == 'onlyoffice-documentserver'
-    assert spec['image'] == 'onlyoffice/documentserver:9.1.0'
+    assert spec['image'] == 'onlyoffice/documentserver:9.4.0'
     assert spec['published_ports'] == ['127.0.0.1:8080:80/tcp']
     assert spec['restart_policy'] == 'unless-stopped'
     assert spec['stop_timeout'] == 60
@@ -305,9 +311,13 @@ def test_default_healthcheck_tests_the_body_of_healthcheck():
     assert healthcheck['retries'] == 3
 
 
-def test_build_spec_fills_defaults_for_missing_params():
-    assert ds.build_spec({})['image'] == ds.DEFAULT_IMAGE
-    assert ds.build_spec({})['published_ports'] == ['127.0.0.1:8080:80/tcp']
+def test_defaults_rotate_the_container_log():
+    spec = spec_of()
+    assert (spec['log_driver'], spec['log_options']) == ('json-file', {'max-size': '10m', 'max-file': '5'})
+
+
+def test_a_port_without_container_port_gets_80():
+    assert spec_of(published_ports=[{'host_port': 8081}])['published_ports'] == ['127.0.0.1:8081:80/tcp']
 
 
 # ---------------------------------------------------------------- image
@@ -330,7 +340,7 @@ def test_pinned_images_are_accepted(image):
 def test_unpinned_images_are_refused(image):
     message = error_of(image=image)
     assert message.startswith('image: ')
-    assert 'not pinned' in message and 'onlyoffice/documentserver:9.1.0' in message
+    assert 'not pinned' in message and 'onlyoffice/documentserver:9.4.0' in message
 
 
 def test_invalid_digest_is_refused():
@@ -365,12 +375,10 @@ def test_empty_published_ports_publishes_nothing():
 
 
 @pytest.mark.parametrize('port, expected', [
-    ({'container_port': 80, 'host_port': 70000}, 'published_ports[0].host_port: 70000 is not a port number'),
-    ({'container_port': 0, 'host_port': 8080}, 'published_ports[0].container_port: 0 is not a port number'),
-    ({'container_port': 80, 'host_port': 'http'}, "published_ports[0].host_port: 'http' is not a port number"),
+    ({'container_port': 80, 'host_port': 70000}, 'published_ports[0].host_port must be >= 1 and <= 65535, got 70000'),
+    ({'container_port': 0, 'host_port': 8080}, 'published_ports[0].container_port must be >= 1 and <= 65535, got 0'),
     ({'container_port': 80, 'host_port': 8080, 'host_ip': 'localhost'},
      "published_ports[0].host_ip: 'localhost' is not an IP address"),
-    ({'container_port': 80, 'host_port': 8080, 'protocol': 'sctp'}, "published_ports[0].protocol: 'sctp'"),
 ])
 def test_invalid_ports_name_the_parameter(port, expected):
     assert error_of(published_ports=[port]).startswith(expected)
@@ -499,9 +507,9 @@ def test_state_healthy_needs_a_healthcheck():
 
 @pytest.mark.parametrize('healthcheck, expected', [
     ({'test': ['curl', 'x']}, 'healthcheck.test: give a shell command'),
-    ({'interval': '0s'}, "healthcheck.interval: '0s' is too short"),
+    ({'interval': '0s'}, "healthcheck.interval: '0s' is out of range; use from 1ms to 1h"),
     ({'timeout': 'soon'}, 'healthcheck.timeout: invalid duration'),
-    ({'retries': 0}, 'healthcheck.retries: 0 is not a number of at least 1'),
+    ({'retries': 0}, 'healthcheck.retries must be >= 1 and <= 100, got 0'),
 ])
 def test_invalid_healthcheck_names_the_parameter(healthcheck, expected):
     assert error_of(healthcheck=healthcheck).startswith(expected)
@@ -516,14 +524,16 @@ def test_stop_timeout_below_60_is_refused():
 
 def test_first_class_options_map_to_the_image_environment():
     env = spec_of(jwt_secret='j' * 32, jwt_header='AuthorizationJwt', jwt_in_body=True, wopi_enabled=True,
-                  secure_link_secret='link', generate_fonts=False, amqp_uri='amqp://u:p@rabbit',
-                  database={'type': 'postgres', 'host': 'db', 'port': 5432, 'name': 'oo', 'user': 'oo', 'password': 'pw'},
+                  secure_link_secret='l' * 32, generate_fonts=False, amqp_uri='amqp://u:%s@rabbit' % ('a' * 16),
+                  database={'type': 'postgres', 'host': 'db', 'port': 5432, 'name': 'oo', 'user': 'oo',
+                            'password': 'd' * 16},
                   redis={'host': 'cache', 'port': 6379, 'password': None})['env']
     assert env == {
         'JWT_ENABLED': 'true', 'JWT_SECRET': 'j' * 32, 'JWT_HEADER': 'AuthorizationJwt', 'JWT_IN_BODY': 'true',
         'WOPI_ENABLED': 'true', 'ALLOW_PRIVATE_IP_ADDRESS': 'false', 'ALLOW_META_IP_ADDRESS': 'false',
-        'SECURE_LINK_SECRET': 'link', 'GENERATE_FONTS': 'false', 'AMQP_URI': 'amqp://u:p@rabbit',
-        'DB_TYPE': 'postgres', 'DB_HOST': 'db', 'DB_PORT': '5432', 'DB_NAME': 'oo', 'DB_USER': 'oo', 'DB_PWD': 'pw',
+        'SECURE_LINK_SECRET': 'l' * 32, 'GENERATE_FONTS': 'false', 'AMQP_URI': 'amqp://u:%s@rabbit' % ('a' * 16),
+        'DB_TYPE': 'postgres', 'DB_HOST': 'db', 'DB_PORT': '5432', 'DB_NAME': 'oo', 'DB_USER': 'oo',
+        'DB_PWD': 'd' * 16,
         'REDIS_SERVER_HOST': 'cache', 'REDIS_SERVER_PORT': '6379',
     }
 
@@ -596,25 +606,37 @@ def test_display_spec_masks_secrets_and_formats_values():
     assert shown['env']['JWT_SECRET'] == '********'
     assert shown['memory'] == '4g'
     assert shown['healthcheck']['start_period'] == '1m'
-    assert shown['image'] == 'onlyoffice/documentserver:9.1.0 (sha256:abc)'
+    assert shown['image'] == 'onlyoffice/documentserver:9.4.0 (sha256:abc)'
 
 
 # ---------------------------------------------------------------- warnings
 
+def warnings_of(**args):
+    return cs.spec_warnings(spec_of(**args), ds.DOCUMENTSERVER)
+
+
 def test_warnings_for_missing_secrets_and_public_ports():
-    warnings = ds.spec_warnings(spec_of(published_ports=[{'container_port': 80, 'host_port': 80, 'host_ip': '0.0.0.0'}]))
+    warnings = warnings_of(published_ports=[{'container_port': 80, 'host_port': 80, 'host_ip': '0.0.0.0'}])
     assert any(warning.startswith('jwt_secret is not set') for warning in warnings)
     assert any(warning.startswith('secure_link_secret is not set') for warning in warnings)
-    assert any('0.0.0.0:80:80/tcp is reachable from outside' in warning for warning in warnings)
+    assert 'published port 0.0.0.0:80:80/tcp is reachable from outside: Docker publishes it past the host firewall; ' \
+           'publish on 127.0.0.1 behind the nginx proxy instead' in warnings
 
 
 def test_no_warnings_for_a_complete_loopback_setup():
-    assert ds.spec_warnings(spec_of(jwt_secret='x' * 32, secure_link_secret='y', publish_ipv6_loopback=True)) == []
-    assert ds.spec_warnings(spec_of(jwt_enabled=False, secure_link_secret='y')) == []
+    assert warnings_of(jwt_secret='x' * 32, secure_link_secret='y' * 32, publish_ipv6_loopback=True) == []
+    assert warnings_of(jwt_enabled=False, secure_link_secret='y' * 32) == []
 
 
-def test_short_jwt_secret_warns():
-    assert 'jwt_secret is shorter than 32 characters; use a longer secret' in ds.spec_warnings(spec_of(jwt_secret='short'))
+def test_a_short_jwt_secret_is_refused_not_warned():
+    assert error_of(jwt_secret='short') == 'jwt_secret is too short: 5 characters, at least 32 are required'
+
+
+def test_json_file_logs_without_max_size_warn():
+    warnings = warnings_of(jwt_secret='x' * 32, secure_link_secret='y' * 32, log_options={})
+    assert warnings == ['log_options has no max-size: the json-file log of the container grows without limit and '
+                        'can fill the disk']
+    assert warnings_of(jwt_secret='x' * 32, secure_link_secret='y' * 32, log_driver='journald', log_options={}) == []
 
 
 # ---------------------------------------------------------------- normalise and compare
@@ -672,6 +694,9 @@ def test_an_empty_network_list_leaves_the_default_bridge_alone():
      ['networks.docops-unit-net1.aliases']),
     ({'wopi_enabled': True}, ['env.WOPI_ENABLED']),
     ({'env': {'TZ': 'UTC'}}, ['env.TZ']),
+    ({'log_options': {'max-size': '20m', 'max-file': '5'}}, ['log_options.max-size']),
+    ({'log_driver': 'local'}, ['log_driver']),
+    ({'log_driver': 'journald', 'log_options': {'tag': 'docs'}}, ['log_driver', 'log_options.tag']),
 ])
 def test_each_managed_option_is_compared(overrides, options):
     assert sorted(cs.compare(capture_spec(**overrides), cs.normalise_container(LIVE_INSPECT)).options) == options

@@ -182,6 +182,30 @@ def test_get_client_tls_without_verification(monkeypatch, tmp_path):
     assert client.kwargs['tls'].verify is False and client.kwargs['tls'].cert is None
 
 
+def test_get_client_takes_the_connection_options_of_another_module(monkeypatch):
+    # Another module of the collection passes its own dict with the docker_argument_spec keys.
+    monkeypatch.setattr(_docker.docker, 'APIClient', RecordingAPIClient)
+    params = {'docker_host': None, 'tls': False, 'tls_verify': False, 'ca_path': None, 'client_cert': None,
+              'client_key': None, 'timeout': 10}
+    assert _docker.get_client(params).kwargs == {'base_url': None, 'version': 'auto', 'timeout': 10, 'tls': False}
+
+
+@pytest.mark.parametrize('timeout, message', [
+    (-5, 'timeout must be >= 1 and <= 3600, got -5'),
+    (0, 'timeout must be >= 1 and <= 3600, got 0'),
+    (float('nan'), 'timeout must be a finite number, got nan'),
+    (None, 'timeout must be a number, got None'),
+])
+def test_get_client_refuses_a_bad_timeout_before_contacting_the_engine(monkeypatch, timeout, message):
+    made = []
+    monkeypatch.setattr(_docker.docker, 'APIClient', lambda **kwargs: made.append(kwargs))
+    with pytest.raises(_docker.DockerParameterError) as info:
+        _docker.get_client({'docker_host': SOCKET, 'timeout': timeout})
+    assert str(info.value) == message and made == []
+    # A caller that turns Docker errors into messages gets the parameter error as it is.
+    assert _docker.describe_error(info.value, SOCKET, 'connect to the Docker engine') == message
+
+
 def test_argument_spec_reads_docker_host_from_the_environment():
     spec = _docker.docker_argument_spec()
     assert spec['docker_host']['fallback'][1] == ['DOCKER_HOST']

@@ -8,23 +8,32 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
-
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_spec as cs
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _docker, _network
-from ansible_collections.docops.onlyoffice.plugins.modules.service_container import argument_spec
+from ansible_collections.docops.onlyoffice.plugins.module_utils._container_module import container_argument_spec
+from ansible_collections.docops.onlyoffice.plugins.modules import container_network
 
 PASSWORD = 'p' * 16
 
 
+def validated(argument_spec, args):
+    """ARGS as AnsibleModule gives them to the module: typed, with every default."""
+    result = ArgumentSpecValidator(argument_spec).validate(args)
+    assert not result.error_messages, result.error_messages
+    return result.validated_parameters
+
+
 def module_params(**overrides):
-    """service_container's parameters with its argument_spec defaults, as AnsibleModule would give them."""
-    params = dict((name, copy.deepcopy(option.get('default'))) for name, option in argument_spec().items())
-    params.update(name='onlyoffice-postgresql', image='postgres:15.8')
-    params.update(overrides)
-    return params
+    """service_container's parameters for a PostgreSQL companion."""
+    return validated(container_argument_spec(cs.SERVICE), dict({'name': 'onlyoffice-postgresql',
+                                                                'image': 'postgres:15.8'}, **overrides))
+
+
+def network_params(**args):
+    return validated(container_network.argument_spec(), args)
 
 
 def spec_of(**overrides):
@@ -45,7 +54,8 @@ def live_of(spec, **config):
         'Config': dict({'Image': spec['image'], 'Env': ['%s=%s' % item for item in spec['env'].items()],
                         'Cmd': spec['command'], 'Labels': spec['labels'], 'StopTimeout': spec['stop_timeout'],
                         'Healthcheck': {'Test': ['CMD-SHELL', 'pg_isready'], 'Interval': 5 * 10 ** 9}}, **config),
-        'HostConfig': {'RestartPolicy': {'Name': spec['restart_policy']}},
+        'HostConfig': {'RestartPolicy': {'Name': spec['restart_policy']},
+                       'LogConfig': {'Type': spec['log_driver'], 'Config': dict(spec['log_options'])}},
         'Mounts': [{'Type': 'volume', 'Name': volume.split(':')[0], 'Destination': volume.split(':')[1], 'RW': True}
                    for volume in spec['volumes']],
     }
@@ -68,8 +78,8 @@ def test_no_volume_is_named_or_forbidden_for_a_service():
 
 
 def test_env_options_of_the_document_server_are_plain_variables_here():
-    assert spec_of(env={'JWT_SECRET': 'x', 'POSTGRES_DB': 'onlyoffice'})['env'] == \
-        {'JWT_SECRET': 'x', 'POSTGRES_DB': 'onlyoffice'}
+    assert spec_of(env={'JWT_SECRET': 'x' * 32, 'POSTGRES_DB': 'onlyoffice'})['env'] == \
+        {'JWT_SECRET': 'x' * 32, 'POSTGRES_DB': 'onlyoffice'}
 
 
 def test_healthcheck_fields_get_the_service_defaults():
@@ -87,9 +97,11 @@ def test_command_values_become_strings_and_empty_means_unmanaged():
     assert spec_of(command=[])['command'] is None
 
 
-def test_name_and_image_are_required_without_defaults():
-    assert error_of(name=None).startswith("name: '' is not a valid container name")
-    assert error_of(image=None) == "image: '' is not an image reference"
+def test_name_and_image_have_no_default():
+    spec = container_argument_spec(cs.SERVICE)
+    assert spec['name'] == {'type': 'str', 'required': True}
+    assert 'default' not in spec['image'] and spec['published_ports']['options']['container_port']['required']
+    assert error_of(image='') == "image: '' is not an image reference"
 
 
 def test_absent_needs_no_image():
@@ -136,7 +148,7 @@ def test_the_same_spec_gives_no_difference():
 
 def test_a_changed_command_is_a_masked_difference():
     old = spec_of(command=['redis-server', '--requirepass', PASSWORD])
-    new = spec_of(command=['redis-server', '--requirepass', 'other'])
+    new = spec_of(command=['redis-server', '--requirepass', 'o' * 16])
     assert cs.compare(new, live_of(old)).differences == [{
         'option': 'command', 'before': ['redis-server', '--requirepass', '********'],
         'after': ['redis-server', '--requirepass', '********']}]
@@ -154,21 +166,83 @@ def test_a_given_healthcheck_is_compared():
                                                        'healthcheck.timeout']
 
 
+# ---------------------------------------------------------------- log configuration
+
+def live_with_log(spec, log_config):
+    live = live_of(spec)
+    live.update(cs.normalise_container({'HostConfig': {'LogConfig': log_config}}), **{
+        key: live[key] for key in live if key not in ('log_driver', 'log_options')})
+    return live
+
+
+def test_a_container_made_without_log_rotation_differs_once():
+    spec = spec_of()
+    live = live_with_log(spec, {'Type': 'json-file', 'Config': {}})
+    assert cs.compare(spec, live).differences == [
+        {'option': 'log_options.max-file', 'before': None, 'after': '5'},
+        {'option': 'log_options.max-size', 'before': None, 'after': '10m'}]
+
+
+def test_log_options_the_engine_adds_are_left_alone():
+    spec = spec_of()
+    live = live_with_log(spec, {'Type': 'json-file', 'Config': {'max-size': '10m', 'max-file': '5', 'compress': 'true'}})
+    assert not cs.compare(spec, live)
+
+
+def test_keeping_an_unrotated_container_as_it_is():
+    spec = spec_of(log_options={})
+    assert not cs.compare(spec, live_with_log(spec, {'Type': 'json-file', 'Config': {}}))
+
+
+def test_another_default_driver_of_the_engine_differs():
+    spec = spec_of()
+    assert cs.compare(spec, live_with_log(spec, {'Type': 'journald'})).options == [
+        'log_driver', 'log_options.max-file', 'log_options.max-size']
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'log_driver': 'journald'}, 'log_options.max-size: the journald log driver does not take it (only json-file and '
+                                 'local do); give the options of journald, or {}'),
+    ({'log_driver': 'bad driver'}, "log_driver: 'bad driver' is not a log driver name"),
+    ({'log_options': {'max-size': 'huge'}}, "log_options.max-size: invalid size 'huge'"),
+    ({'log_options': {'max-size': '1e30'}}, "log_options.max-size: invalid size '1e30'"),
+    ({'log_options': {'max-size': '200g'}}, 'log_options.max-size: 200g is out of range; use from 1k to 100g'),
+    ({'log_options': {'max-size': '10'}}, 'log_options.max-size: 10 is out of range; use from 1k to 100g'),
+    ({'log_options': {'max-file': '0'}}, 'log_options.max-file must be >= 1 and <= 100, got 0'),
+    ({'log_options': {'max-file': 'nan'}}, "log_options.max-file must be a number, got 'nan'"),
+    ({'log_options': {'max-file': 1000}}, 'log_options.max-file must be >= 1 and <= 100, got 1000'),
+    ({'log_options': {'max-file': True}}, 'log_options.max-file: the value must be a string'),
+    ({'log_options': {'max_size': '10m', 'max_files': '5'}},
+     'log_options.max_files: not an option of the json-file log driver; use max-size, max-file, compress, labels, '
+     'labels-regex, env, env-regex, tag, mode, max-buffer-size'),
+    ({'log_driver': 'local', 'log_options': {'tag': 'x'}},
+     'log_options.tag: not an option of the local log driver; use max-size, max-file, compress, mode, max-buffer-size'),
+])
+def test_invalid_log_configuration_names_the_option(args, message):
+    assert error_of(**args).startswith(message)
+
+
+def test_log_options_become_strings_for_docker():
+    spec = spec_of(log_driver='local', log_options={'max-size': '50m', 'max-file': 3, 'compress': 'false'})
+    assert (spec['log_driver'], spec['log_options']) == ('local', {'max-size': '50m', 'max-file': '3',
+                                                                   'compress': 'false'})
+
+
 # ---------------------------------------------------------------- networks
 
 def test_network_spec_defaults():
-    assert _network.build_network_spec({'name': 'onlyoffice'}) == \
+    assert _network.build_network_spec(network_params(name='onlyoffice')) == \
         {'name': 'onlyoffice', 'driver': 'bridge', 'internal': False, 'labels': {}}
 
 
 @pytest.mark.parametrize('name', ['bridge', 'host', 'none'])
 def test_docker_own_networks_are_refused(name):
     with pytest.raises(cs.SpecError, match='is a network Docker makes itself'):
-        _network.build_network_spec({'name': name})
+        _network.build_network_spec(network_params(name=name))
 
 
 def test_network_compare_only_the_labels_the_user_sets():
-    wanted = _network.build_network_spec({'name': 'n', 'internal': True, 'labels': {'a': '1'}})
+    wanted = _network.build_network_spec(network_params(name='n', internal=True, labels={'a': '1'}))
     live = _network.normalise_network({'Name': 'n', 'Driver': 'bridge', 'Internal': False,
                                        'Labels': {'a': '1', 'b': '2'}})
     assert _network.compare_network(wanted, live).differences == [
@@ -195,6 +269,9 @@ def test_network_containers_include_stopped_ones():
 
 
 def test_secret_values_cover_secret_env_and_command_options():
-    spec = {'env': {'POSTGRES_PASSWORD': 'pg-secret', 'POSTGRES_USER': 'onlyoffice', 'AMQP_URI': 'amqp://u:p@h'},
-            'command': ['redis-server', '--requirepass', 'redis-secret', '--password=other-secret', '--port', '6379']}
-    assert cs.secret_values(spec) == {'pg-secret', 'amqp://u:p@h', 'redis-secret', 'other-secret'}
+    spec = spec_of(env={'POSTGRES_PASSWORD': 'pg-secret-0123456', 'POSTGRES_USER': 'onlyoffice',
+                        'AMQP_URI': 'amqp://u:amqp-secret-012345@h'},
+                   command=['redis-server', '--requirepass', 'redis-secret-0123', '--password=other-secret-0123',
+                            '--port', '6379'])
+    assert cs.secret_values(spec) == {'pg-secret-0123456', 'amqp-secret-012345', 'redis-secret-0123',
+                                      'other-secret-0123'}

@@ -13,7 +13,7 @@ import copy
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import EndpointConfig, Healthcheck, HostConfig, NetworkingConfig
 
-IMAGE = 'onlyoffice/documentserver:9.1.0'
+IMAGE = 'onlyoffice/documentserver:9.4.0'
 IMAGE_ID = 'sha256:' + '1' * 64
 API_VERSION = '1.41'
 # What an image without a HEALTHCHECK and with CMD ["server"] gives a container.

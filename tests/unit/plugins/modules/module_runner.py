@@ -1,6 +1,16 @@
-"""Run a module's main() in-process: exit_json/fail_json raise, warnings are collected."""
+# -*- coding: utf-8 -*-
+# Copyright (c) docops.onlyoffice contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import (absolute_import, division, print_function)
+"""Run a module's main() in-process: exit_json/fail_json raise, warnings are collected.
+
+exit_json and fail_json are patched, so Ansible's no_log filter never runs here: these
+runs show what a module hands back, not what Ansible prints (masking is proven through
+real ansible-playbook output elsewhere).
+"""
+
+from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
@@ -16,7 +26,7 @@ except ImportError:  # ansible-core < 2.19 (the collection supports 2.16): the o
     @contextlib.contextmanager
     def patch_module_args(args):
         saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
         try:
             yield
         finally:
@@ -32,13 +42,19 @@ class FailJson(Exception):
 
 
 def module_runner(monkeypatch, module):
-    """run(check_mode=False, diff=False, **args) -> the result of module.main(), with 'failed' and 'warnings'."""
+    """run(check_mode=False, diff=False, **args) -> the result of module.main(), with 'failed' and 'warnings'.
+
+    run.modules holds the AnsibleModule of each exit or failure (for its no_log_values).
+    """
     warnings = []
+    modules = []
 
     def exit_json(self, **result):
+        modules.append(self)
         raise ExitJson(dict(result, warnings=warnings))
 
     def fail_json(self, msg, **result):
+        modules.append(self)
         raise FailJson(dict(result, msg=msg, warnings=warnings))
 
     monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
@@ -55,10 +71,11 @@ def module_runner(monkeypatch, module):
         result['failed'] = isinstance(info.value, FailJson)
         return result
 
+    run.modules = modules
     return run
 
 
-Exit, Fail = "exit", "fail"
+Exit, Fail = 'exit', 'fail'
 
 
 def outcome_runner(monkeypatch, module):
@@ -67,7 +84,7 @@ def outcome_runner(monkeypatch, module):
 
     def run(args, check_mode=False):
         result = runner(check_mode=check_mode, **args)
-        return (Fail if result["failed"] else Exit), result
+        return (Fail if result['failed'] else Exit), result
 
     return run
 

@@ -11,6 +11,7 @@ __metaclass__ = type
 import pytest
 from docker.errors import DockerException
 
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _docker
 from ansible_collections.docops.onlyoffice.plugins.modules import container_network
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docker import (
     IMAGE,
@@ -22,7 +23,7 @@ from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_run
 @pytest.fixture
 def docker_engine(monkeypatch):
     engine = FakeDocker()
-    monkeypatch.setattr(container_network, 'get_client', lambda params: engine)
+    monkeypatch.setattr(_docker, 'get_client', lambda params: engine)
     return engine
 
 
@@ -159,7 +160,7 @@ def test_no_docker_engine(run_module, monkeypatch):
         raise DockerException("Error while fetching server API version: ('Connection aborted.', "
                               "PermissionError(13, 'Permission denied'))")
 
-    monkeypatch.setattr(container_network, 'get_client', unreachable)
+    monkeypatch.setattr(_docker, 'get_client', unreachable)
     assert failed(run_module(name='onlyoffice'))['msg'].startswith('Permission denied on the Docker socket')
 
 
@@ -171,3 +172,22 @@ def test_a_docker_error_names_the_operation(docker_engine, run_module, monkeypat
     assert failed(run_module(name='onlyoffice', driver='macvlan2'))['msg'] == (
         'Cannot create network onlyoffice: an unexpected Docker error occurred: could not find plugin macvlan2 in v1 '
         'plugin registry: plugin not found')
+
+
+@pytest.mark.parametrize('timeout, message', [
+    (-5, 'timeout must be >= 1 and <= 3600, got -5'),
+    (1e30, 'timeout must be >= 1 and <= 3600, got 1000000000000000019884624838656'),
+    (float('inf'), 'timeout must be a finite number, got inf'),
+])
+def test_a_bad_docker_timeout_fails_before_the_engine_is_contacted(run_module, monkeypatch, timeout, message):
+    made = []
+    monkeypatch.setattr(_docker.docker, 'APIClient', lambda **kwargs: made.append(kwargs))
+    result = failed(run_module(name='onlyoffice', timeout=timeout))
+    assert result['msg'] == message or result['msg'].startswith("argument 'timeout'")
+    assert made == []
+
+
+def test_an_invalid_driver_name_fails_before_the_engine_is_contacted(docker_engine, run_module):
+    assert failed(run_module(name='onlyoffice', driver='my driver'))['msg'] == (
+        "driver: 'my driver' is not a network driver name such as bridge or overlay")
+    assert docker_engine.calls == []

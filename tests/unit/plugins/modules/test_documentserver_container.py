@@ -11,7 +11,7 @@ __metaclass__ = type
 import pytest
 from docker.errors import APIError, DockerException
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_lifecycle
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_lifecycle, _docker
 from ansible_collections.docops.onlyoffice.plugins.modules import documentserver_container
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docker import (
     IMAGE,
@@ -23,12 +23,13 @@ from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.module_run
 
 NEW_IMAGE_ID = 'sha256:' + '2' * 64
 SECRET = 'j' * 32
+LINK_SECRET = 'l' * 32
 
 
 @pytest.fixture
 def docker_engine(monkeypatch):
     engine = FakeDocker()
-    monkeypatch.setattr(documentserver_container, 'get_client', lambda params: engine)
+    monkeypatch.setattr(_docker, 'get_client', lambda params: engine)
     monkeypatch.setattr(_container_lifecycle, 'time', FakeTime())
     return engine
 
@@ -39,7 +40,7 @@ def run_module(monkeypatch):
 
     def run_with_secrets(**args):
         args.setdefault('jwt_secret', SECRET)
-        args.setdefault('secure_link_secret', 'link-secret')
+        args.setdefault('secure_link_secret', LINK_SECRET)
         return run(**args)
 
     return run_with_secrets
@@ -255,7 +256,7 @@ def test_image_archive_without_the_image(docker_engine, run_module, tmp_path):
     ({'env': {'JWT_SECRET': 'x'}}, 'env.JWT_SECRET: this variable is set by the option jwt_secret'),
     ({'volumes': [{'source': 'cfg', 'target': '/etc/onlyoffice/documentserver'}]},
      'volumes[0].target: do not mount /etc/onlyoffice/documentserver'),
-    ({'published_ports': [{'host_port': 99999}]}, 'published_ports[0].host_port: 99999 is not a port number'),
+    ({'published_ports': [{'host_port': 99999}]}, 'published_ports[0].host_port must be >= 1 and <= 65535, got 99999'),
     ({'healthcheck': {'interval': 'often'}}, "healthcheck.interval: invalid duration 'often'"),
 ])
 def test_invalid_parameters_fail_with_one_line(docker_engine, run_module, args, message):
@@ -265,7 +266,7 @@ def test_invalid_parameters_fail_with_one_line(docker_engine, run_module, args, 
 
 
 def test_missing_docker_sdk(docker_engine, run_module, monkeypatch):
-    monkeypatch.setattr(documentserver_container, 'HAS_DOCKER', False)
+    monkeypatch.setattr(_docker, 'HAS_DOCKER', False)
     result = run_module()
     assert result['failed'] and 'Docker SDK for Python: docker>=5.0.3' in result['msg']
 
@@ -275,7 +276,7 @@ def test_no_docker_engine(run_module, monkeypatch):
         raise DockerException("Error while fetching server API version: ('Connection aborted.', "
                               "FileNotFoundError(2, 'No such file or directory'))")
 
-    monkeypatch.setattr(documentserver_container, 'get_client', unreachable)
+    monkeypatch.setattr(_docker, 'get_client', unreachable)
     result = failed(run_module())
     assert result['msg'] == ('Cannot reach the Docker engine at unix:///var/run/docker.sock: No such file or '
                              'directory. Is docker running?')

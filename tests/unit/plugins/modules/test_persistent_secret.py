@@ -58,10 +58,22 @@ def test_loose_mode_is_tightened(run, tmp_path):
 @pytest.mark.parametrize("args, message", [
     ({"value": "short"}, "value is too short"),
     ({"value": "x" * 40 + "'"}, "value contains"),
-    ({"length": 16}, "length must be at least 32, got 16"),
+    ({"value": "x" * 20}, "value is too short: 20 characters, at least 32"),
+    ({"value": "x" * 20, "min_length": 16}, None),
+    ({"value": "x" * 4097}, "value is too long"),
+    ({"length": 16}, "length must be >= 32 and <= 4096, got 16"),
+    ({"length": 10 ** 30}, "length must be >= 32 and <= 4096"),
+    ({"length": float("inf")}, "length must be a finite number"),
+    ({"length": "nan"}, "length"),
+    ({"min_length": 8}, "min_length must be >= 16 and <= 4096, got 8"),
+    ({"min_length": -1}, "min_length must be >= 16"),
+    ({"path": "relative/jwt"}, "path must be absolute"),
 ])
 def test_bad_input_fails_with_one_line(run, tmp_path, args, message):
-    kind, result = run(dict(args, path=str(tmp_path / "jwt")))
+    kind, result = run(dict(dict(path=str(tmp_path / "jwt")), **args))
+    if message is None:
+        assert kind is Exit
+        return
     assert kind is Fail
     assert message in result["msg"] and "\n" not in result["msg"]
     assert not (tmp_path / "jwt").exists()
@@ -84,3 +96,28 @@ def test_damaged_stored_secret_is_not_replaced_silently(run, tmp_path):
     kind, result = run({"path": str(path)})
     assert kind is Fail and "too short" in result["msg"]
     assert path.read_text() == "truncated\n"
+
+
+def test_supplied_value_is_never_returned(run, tmp_path):
+    """Ansible replaces a no_log parameter's value everywhere in the result: returning it
+    would hand the caller VALUE_SPECIFIED_IN_NO_LOG_PARAMETER instead of the secret."""
+    path = tmp_path / "jwt"
+    supplied = "S" * 40
+    for check_mode in (True, False, False):
+        kind, result = run({"path": str(path), "value": supplied}, check_mode=check_mode)
+        assert kind is Exit and "secret" not in result and result["source"] == "supplied"
+        assert supplied not in json.dumps(result)
+    assert path.read_text().strip() == supplied
+
+
+def test_stored_secret_is_returned_with_its_source(run, tmp_path):
+    path = tmp_path / "jwt"
+    kind, first = run({"path": str(path)})
+    assert first["source"] == "generated"
+    kind, second = run({"path": str(path)})
+    assert second["source"] == "stored" and second["secret"] == first["secret"]
+
+
+def test_check_mode_with_missing_directory_and_supplied_value_returns_no_secret(run, tmp_path):
+    kind, result = run({"path": str(tmp_path / "nope" / "jwt"), "value": "V" * 40}, check_mode=True)
+    assert kind is Exit and result["changed"] and "secret" not in result

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_lifecycle
+from ansible_collections.docops.onlyoffice.plugins.module_utils import _container_lifecycle, _docker
 from ansible_collections.docops.onlyoffice.plugins.modules import service_container
 from ansible_collections.docops.onlyoffice.tests.unit.plugins.modules.fake_docker import (
     FakeDocker,
@@ -47,7 +47,7 @@ def docker_engine(monkeypatch):
     engine = FakeDocker()
     engine.images = {REDIS: REDIS_ID, POSTGRES: POSTGRES_ID}
     engine.registry = dict(engine.images)
-    monkeypatch.setattr(service_container, 'get_client', lambda params: engine)
+    monkeypatch.setattr(_docker, 'get_client', lambda params: engine)
     monkeypatch.setattr(_container_lifecycle, 'time', FakeTime())
     return engine
 
@@ -218,10 +218,10 @@ def test_pull_never_without_the_image(docker_engine, run_module):
     ({'volumes': [{'source': 'data', 'target': 'data'}]}, "volumes[0].target: 'data' must be an absolute path"),
     ({'healthcheck': {'interval': '1s'}}, 'healthcheck.test: give a shell command'),
     ({'healthcheck': {'test': 'true', 'timeout': 'soon'}}, "healthcheck.timeout: invalid duration 'soon'"),
-    ({'stop_timeout': -1}, 'stop_timeout: -1 s is too short; use at least 0 s'),
+    ({'stop_timeout': -1}, 'stop_timeout must be >= 0 and <= 3600, got -1'),
     ({'memory': 'lots'}, "memory: invalid size 'lots'"),
     ({'published_ports': [{'container_port': 6379, 'host_port': 0}]},
-     'published_ports[0].host_port: 0 is not a port number'),
+     'published_ports[0].host_port must be >= 1 and <= 65535, got 0'),
     ({'networks': [{'name': 'a'}, {'name': 'a'}]}, 'networks[1].name: a is listed twice'),
 ])
 def test_invalid_parameters_fail_with_one_line(docker_engine, run_module, overrides, message):
