@@ -3,11 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""AnsibleModule construction that turns an infinite integer into one line, not a traceback.
+"""AnsibleModule construction for this collection's modules.
 
-ansible-core 2.19 raises OverflowError while converting an infinite value (YAML ``.inf``, or
-the string ``inf``) for a ``type: int`` option, so the module would die with a traceback before any of our
-checks run; older releases report a type error. Private to this collection: not an API.
+- An infinite integer becomes one line, not a traceback: ansible-core 2.19 raises
+  OverflowError while converting an infinite value (YAML ``.inf``, or the string ``inf``)
+  for a ``type: int`` option, before any of our checks run; older releases report a type error.
+- The module arguments Ansible echoes back (``invocation``, shown at -vvv) can be passed
+  through a function that hides secrets which are not no_log parameters (env values,
+  command options). That matters most when the module fails before its own checks have
+  added those secrets to ``no_log_values`` (a type error, a refused secret).
+Private to this collection: not an API.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,13 +24,36 @@ import math
 from ansible.module_utils.basic import AnsibleModule
 
 
-def ansible_module(argument_spec, **kwargs):
-    """AnsibleModule(argument_spec=argument_spec, **kwargs); an infinite integer option fails with one line."""
+class _ShownArgumentsModule(AnsibleModule):
+    """An AnsibleModule whose echoed arguments go through ``shown_params`` first."""
+
+    shown_params = None
+
+    def _with_invocation(self, kwargs):
+        if 'invocation' not in kwargs:
+            kwargs['invocation'] = {'module_args': self.shown_params(dict(self.params or {}))}
+        return kwargs
+
+    def exit_json(self, **kwargs):
+        super(_ShownArgumentsModule, self).exit_json(**self._with_invocation(kwargs))
+
+    def fail_json(self, msg, **kwargs):
+        super(_ShownArgumentsModule, self).fail_json(msg, **self._with_invocation(kwargs))
+
+
+def ansible_module(argument_spec, shown_params=None, **kwargs):
+    """AnsibleModule(argument_spec=argument_spec, **kwargs); an infinite integer option fails with one line.
+
+    SHOWN_PARAMS, when given, maps the module's parameters to the copy Ansible may echo back.
+    """
+    module_class = AnsibleModule
+    if shown_params is not None:
+        module_class = type('ShownArgumentsModule', (_ShownArgumentsModule,), {'shown_params': staticmethod(shown_params)})
     try:
-        return AnsibleModule(argument_spec=argument_spec, **kwargs)
+        return module_class(argument_spec=argument_spec, **kwargs)
     except OverflowError:
         # The same arguments again with the integer options left as given, only to name the culprit.
-        module = AnsibleModule(argument_spec=_integers_as_raw(argument_spec), **kwargs)
+        module = module_class(argument_spec=_integers_as_raw(argument_spec), **kwargs)
         name, value = next(_infinite_integers(argument_spec, module.params), ('an integer option', 'inf'))
         module.fail_json(msg='%s must be a finite number, got %s' % (name, value))
 

@@ -29,6 +29,7 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec 
     SpecError,
     build_spec,
     secret_values,
+    shown_params,
     spec_warnings,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
@@ -108,6 +109,7 @@ def run_container_module(kind):
     """
     module = ansible_module(
         container_argument_spec(kind),
+        shown_params=shown_params,
         supports_check_mode=True,
         required_together=[('registry_username', 'registry_password'), ('client_cert', 'client_key')],
         required_if=[] if kind.default_image else [('state', state, ['image']) for state in STATES if state != 'absent'],

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import math
 import posixpath
 import re
 from urllib.parse import urlsplit
@@ -191,6 +192,31 @@ def mask_command(command):
     return shown
 
 
+def shown_params(params):
+    """Module parameters safe to echo back: secret env values, secret command options and
+    service passwords masked, whatever state (even unvalidated) they are in."""
+    shown = dict(params)
+    env = shown.get('env')
+    if isinstance(env, dict):
+        shown['env'] = mask_env(env)
+    elif env:
+        shown['env'] = SECRET_MASK
+    command = shown.get('command')
+    if isinstance(command, list):
+        shown['command'] = mask_command([str(argument) for argument in command])
+    elif command:
+        shown['command'] = SECRET_MASK
+    for option in ('database', 'redis'):
+        if isinstance(shown.get(option), dict) and shown[option].get('password') is not None:
+            shown[option] = dict(shown[option], password=SECRET_MASK)
+        elif shown.get(option) and not isinstance(shown.get(option), dict):
+            shown[option] = SECRET_MASK
+    for option in ('jwt_secret', 'secure_link_secret', 'amqp_uri', 'registry_password'):
+        if shown.get(option) is not None:
+            shown[option] = SECRET_MASK
+    return shown
+
+
 def _uri_password(uri, option):
     try:
         return urlsplit(uri).password
@@ -242,7 +268,14 @@ def parse_size(value, option):
     if not match:
         raise SpecError("%s: invalid size %r; use a number of bytes or a number with a unit "
                         "b, k, m, g or t such as '4g' or '512m'" % (option, str(value)))
-    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
+    return _whole(float(match.group(1)) * _SIZE_UNITS[match.group(2)], option, value)
+
+
+def _whole(number, option, value):
+    """NUMBER as an int, or SpecError naming OPTION when it is too large to be a number at all."""
+    if not math.isfinite(number):
+        raise SpecError('%s: %s is out of range' % (option, str(value)[:40]))
+    return int(number)
 
 
 def _size_in_range(value, option, low, high):
@@ -266,11 +299,12 @@ def parse_duration(value, option):
     """'30s', '1m30s', '500ms', 90 (seconds) -> nanoseconds, as Docker stores them."""
     text = str(value).strip().lower()
     if re.match(r'^\d+(?:\.\d+)?$', text):
-        return int(float(text) * 10 ** 9)
+        return _whole(float(text) * 10 ** 9, option, value)
     if not text or _DURATION_PART_RE.sub('', text):
         raise SpecError("%s: invalid duration %r; use a number of seconds or a value such as "
                         "'30s', '1m30s' or '500ms'" % (option, str(value)))
-    return sum(int(float(number) * _DURATION_UNITS[unit]) for number, unit in _DURATION_PART_RE.findall(text))
+    return sum(_whole(float(number) * _DURATION_UNITS[unit], option, value)
+               for number, unit in _DURATION_PART_RE.findall(text))
 
 
 def format_duration(nanoseconds):

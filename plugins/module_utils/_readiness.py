@@ -26,17 +26,17 @@ import time
 # this close to stable_for counts as long enough.
 SPAN_TOLERANCE = 1e-6
 # Docker's StartedAt of a container that never started.
-NEVER_STARTED = "0001-01-01T00:00:00Z"
+NEVER_STARTED = '0001-01-01T00:00:00Z'
 LOG_LINE_LIMIT = 200
 
 
 def _record(history, observation, at):
     """Append an observation, merging it into the last entry when it is the same."""
-    if history and history[-1]["obs"] == observation:
-        history[-1]["count"] += 1
-        history[-1]["last"] = at
+    if history and history[-1]['obs'] == observation:
+        history[-1]['count'] += 1
+        history[-1]['last'] = at
     else:
-        history.append({"obs": observation, "count": 1, "first": at, "last": at})
+        history.append({'obs': observation, 'count': 1, 'first': at, 'last': at})
 
 
 def wait(check, successes=3, budget=10.0, interval=0.2, start_period=0.0, stable_for=0.0,
@@ -84,13 +84,13 @@ def wait(check, successes=3, budget=10.0, interval=0.2, start_period=0.0, stable
             break
         sleep(max(0.0, next_at - clock()))
     return {
-        "ready": ready,
-        "attempts": attempts,
-        "consecutive": consecutive,
-        "streak_seconds": round(streak, 3),
-        "failures": failures,
-        "elapsed": round(clock() - start, 3),
-        "history": history,
+        'ready': ready,
+        'attempts': attempts,
+        'consecutive': consecutive,
+        'streak_seconds': round(streak, 3),
+        'failures': failures,
+        'elapsed': round(clock() - start, 3),
+        'history': history,
     }
 
 
@@ -99,47 +99,47 @@ def wait(check, successes=3, budget=10.0, interval=0.2, start_period=0.0, stable
 def container_state(attrs):
     """The fields of ``docker inspect`` output that tell a crash or a restart; status V(missing) for None."""
     if attrs is None:
-        return {"status": "missing", "running": False, "restarting": False, "exit_code": None,
-                "oom_killed": False, "restart_count": None, "started_at": None}
-    state = attrs.get("State") or {}
+        return {'status': 'missing', 'running': False, 'restarting': False, 'exit_code': None,
+                'oom_killed': False, 'restart_count': None, 'started_at': None}
+    state = attrs.get('State') or {}
     return {
-        "status": state.get("Status"),
-        "running": bool(state.get("Running")),
-        "restarting": bool(state.get("Restarting")),
-        "exit_code": state.get("ExitCode"),
-        "oom_killed": bool(state.get("OOMKilled")),
-        "restart_count": attrs.get("RestartCount"),
-        "started_at": state.get("StartedAt"),
+        'status': state.get('Status'),
+        'running': bool(state.get('Running')),
+        'restarting': bool(state.get('Restarting')),
+        'exit_code': state.get('ExitCode'),
+        'oom_killed': bool(state.get('OOMKilled')),
+        'restart_count': attrs.get('RestartCount'),
+        'started_at': state.get('StartedAt'),
     }
 
 
 def _exit_text(state):
-    return "%s%s" % (state["exit_code"], " (OOM killed)" if state["oom_killed"] else "")
+    return '%s%s' % (state['exit_code'], ' (OOM killed)' if state['oom_killed'] else '')
 
 
 def state_problem(state):
     """Observation for a container that cannot be serving ('exited 1', 'restarting (exit 1)'...), or None."""
-    status = state["status"]
-    if status == "missing":
-        return "no container"
+    status = state['status']
+    if status == 'missing':
+        return 'no container'
     # Checked before status: a container waiting to be restarted is also Running.
-    if state["restarting"] or status == "restarting":
-        return "restarting (exit %s)" % _exit_text(state)
-    if status == "exited":
-        return "exited %s" % _exit_text(state)
-    if status != "running":
-        return "not running (%s)" % status
+    if state['restarting'] or status == 'restarting':
+        return 'restarting (exit %s)' % _exit_text(state)
+    if status == 'exited':
+        return 'exited %s' % _exit_text(state)
+    if status != 'running':
+        return 'not running (%s)' % status
     return None
 
 
 def _started_at(state):
-    started = state["started_at"]
+    started = state['started_at']
     return None if not started or started == NEVER_STARTED else started
 
 
 def restarted(before, after):
     """Whether the container started again between two reads of its state."""
-    return (after["restart_count"] != before["restart_count"]
+    return (after['restart_count'] != before['restart_count']
             or _started_at(after) != _started_at(before))
 
 
@@ -178,10 +178,10 @@ class ContainerWatch:
             self.first = state
         self.last = state
         problem = state_problem(state)
-        if problem and state["exit_code"] is not None and state["status"] != "running":
+        if problem and state['exit_code'] is not None and state['status'] != 'running':
             self.last_exit = state
         if problem is None and self.baseline is not None and restarted(self.baseline, state):
-            problem = "restarted"
+            problem = 'restarted'
         if problem or not ok:
             self.baseline = None
         elif self.baseline is None:
@@ -193,33 +193,35 @@ class ContainerWatch:
         """Restarts during the watch: new start times seen, or RestartCount's increase when more."""
         if self.first is None:
             return 0
-        counted = (self.last["restart_count"] or 0) - (self.first["restart_count"] or 0)
+        counted = (self.last['restart_count'] or 0) - (self.first['restart_count'] or 0)
         return max(self.starts_seen, counted)
 
     def report(self):
-        """The last state read (after at least one attempt), with ``restarts_seen``."""
-        return dict(self.last, restarts_seen=self.restarts_seen)
+        """The last state read (after at least one attempt), with ``restarts_seen`` and the last exit seen."""
+        last_exit = self.last_exit or {}
+        return dict(self.last, restarts_seen=self.restarts_seen, last_exit_code=last_exit.get('exit_code'),
+                    last_exit_oom_killed=last_exit.get('oom_killed'))
 
     def describe(self, name):
         """One clause for a message: 'container X restarted 3 times, last exit code 1'."""
         restarts = self.restarts_seen
         if restarts:
-            text = "container %s restarted %d time%s" % (name, restarts, "" if restarts == 1 else "s")
-        elif self.last["status"] == "missing":
-            text = "container %s not found" % name
+            text = 'container %s restarted %d time%s' % (name, restarts, '' if restarts == 1 else 's')
+        elif self.last['status'] == 'missing':
+            text = 'container %s not found' % name
         else:
-            text = "container %s %s" % (name, state_problem(self.last) or "running, not restarted")
+            text = 'container %s %s' % (name, state_problem(self.last) or 'running, not restarted')
         if self.last_exit is not None and (restarts or not state_problem(self.last)):
-            text += ", last exit code %s" % _exit_text(self.last_exit)
+            text += ', last exit code %s' % _exit_text(self.last_exit)
         return text
 
 
 def last_log_line(lines, limit=LOG_LINE_LIMIT):
     """The last non-empty log line on one line, cut to ``limit`` characters; None when there is none."""
     for line in reversed(lines or []):
-        text = " ".join(line.split())
+        text = ' '.join(line.split())
         if text:
-            return text if len(text) <= limit else text[:limit - 3] + "..."
+            return text if len(text) <= limit else text[:limit - 3] + '...'
     return None
 
 
@@ -227,13 +229,13 @@ def not_ready_message(url, budget, last_answer, waited, successes, stable_for,
                       container=None, log_line=None):
     """One line: what was probed, how long, the last answer, how far the streak got, the container's story."""
     if stable_for:
-        streak = "%d consecutive successes over %gs, need %d over %gs" % (
-            waited["consecutive"], waited["streak_seconds"], successes, stable_for)
+        streak = '%d consecutive successes over %gs, need %d over %gs' % (
+            waited['consecutive'], waited['streak_seconds'], successes, stable_for)
     else:
-        streak = "%d of %d consecutive successes" % (waited["consecutive"], successes)
-    message = "%s not ready after %gs: last answer %s; %s" % (url, budget, last_answer, streak)
+        streak = '%d of %d consecutive successes' % (waited['consecutive'], successes)
+    message = '%s not ready after %gs: last answer %s; %s' % (url, budget, last_answer, streak)
     if container:
-        message += "; " + container
+        message += '; ' + container
     if log_line:
-        message += "; log tail: " + log_line
+        message += '; log tail: ' + log_line
     return message

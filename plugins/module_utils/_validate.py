@@ -25,22 +25,22 @@ class Range:
         self.low_inclusive = low_inclusive
 
     def describe(self):
-        return "%s %s and <= %s" % (">=" if self.low_inclusive else ">", _show(self.low), _show(self.high))
+        return '%s %s and <= %s' % ('>=' if self.low_inclusive else '>', _show(self.low), _show(self.high))
 
     def problem(self, name, value):
         """One line naming NAME when VALUE is not a finite number inside the range, else None."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return "%s must be a number, got %r" % (name, value)
+            return '%s must be a number, got %r' % (name, value)
         if isinstance(value, float) and not math.isfinite(value):
-            return "%s must be a finite number, got %s" % (name, value)
+            return '%s must be a finite number, got %s' % (name, value)
         too_low = value < self.low or (value == self.low and not self.low_inclusive)
         if too_low or value > self.high:
-            return "%s must be %s, got %s" % (name, self.describe(), _show(value))
+            return '%s must be %s, got %s' % (name, self.describe(), _show(value))
         return None
 
 
 def _show(number):
-    return "%g" % number if isinstance(number, float) else str(number)
+    return '%g' % number if isinstance(number, float) else str(number)
 
 
 def number_problems(params, ranges):
@@ -50,24 +50,24 @@ def number_problems(params, ranges):
     dicts on the way is checked item by item (``published_ports[1].host_port``).
     """
     for name, allowed in ranges.items():
-        for shown, value in _values(params, name.split(".")):
+        for shown, value in _values(params, name.split('.')):
             if value is not None:
                 problem = allowed.problem(shown, value)
                 if problem:
                     yield problem
 
 
-def _values(params, path, shown=""):
+def _values(params, path, shown=''):
     if params is None:
         return
     head, rest = path[0], path[1:]
-    label = head if not shown else shown + "." + head
+    label = head if not shown else shown + '.' + head
     value = params.get(head)
     if not rest:
         yield label, value
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _values(item, rest, "%s[%d]" % (label, index))
+            yield from _values(item, rest, '%s[%d]' % (label, index))
     else:
         yield from _values(value, rest, label)
 
@@ -82,5 +82,5 @@ def header_problem(name, headers):
     for key, value in (headers or {}).items():
         for text in (key, value):
             if any(char in str(text) for char in "\r\n\0"):
-                return "%s: header %r has a line break or NUL character, which would split the request" % (name, key)
+                return '%s: header %r has a line break or NUL character, which would split the request' % (name, key)
     return None

@@ -142,7 +142,7 @@ options:
     type: path
   docker_timeout:
     description:
-      - Seconds to wait for an answer from the engine on each API call, from 1 to 600.
+      - Seconds to wait for an answer from the engine on each API call, from 1 to 3600.
       - If not set, the value of the E(DOCKER_TIMEOUT) environment variable is used, then the default.
     type: int
     default: 60
@@ -334,6 +334,14 @@ container:
         - Restarts during this run of the module, by the restart policy or otherwise (a new start
           time, or the increase of RV(container.restart_count) when that is more).
       type: int
+    last_exit_code:
+      description:
+        - Exit code of the last stop seen during this run (a crash before a restart), or V(null) when none was seen.
+          RV(container.exit_code) is Docker's current value, which a restart resets.
+      type: int
+    last_exit_oom_killed:
+      description: Whether the kernel killed the container for lack of memory at that last stop, or V(null).
+      type: bool
 logs:
   description: The last 20 lines of the container's log (stdout and stderr), oldest first.
   returned: when O(container) is set and the container is not ready
@@ -356,39 +364,39 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import
     header_problem,
 )
 
-HEALTHCHECK_PATH = "/healthcheck"
+HEALTHCHECK_PATH = '/healthcheck'
 # Even at the very end of the budget a request gets this long, or it could never succeed.
 MIN_REQUEST_TIMEOUT = 0.1
 LOG_TAIL_LINES = 20
 RANGES = {
-    "successes": Range(1, 1000),
-    "stable_for": Range(0, 3600),
-    "budget": Range(0, 3600, low_inclusive=False),
-    "interval": Range(0, 60, low_inclusive=False),
-    "timeout": Range(0, 300, low_inclusive=False),
-    "docker_timeout": Range(1, 600),
+    'successes': Range(1, 1000),
+    'stable_for': Range(0, 3600),
+    'budget': Range(0, 3600, low_inclusive=False),
+    'interval': Range(0, 60, low_inclusive=False),
+    'timeout': Range(0, 300, low_inclusive=False),
+    'docker_timeout': _docker.TIMEOUT_RANGE,
 }
 
 
 def _docker_option(name):
     """Our name of a shared Docker connection option: ca_path and timeout already belong to the probe."""
-    return name if name.startswith("docker_") else "docker_" + name
+    return name if name.startswith('docker_') else 'docker_' + name
 
 
 def argument_spec():
     spec = dict((_docker_option(name), option) for name, option in _docker.docker_argument_spec().items())
     spec.update(
-        url=dict(type="str", required=True),
-        successes=dict(type="int", default=3),
-        stable_for=dict(type="float", default=0),
-        budget=dict(type="float", default=10),
-        interval=dict(type="float", default=0.2),
-        timeout=dict(type="float", default=5),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        headers=dict(type="dict", default={}),
-        fail_when_not_ready=dict(type="bool", default=False),
-        container=dict(type="str"),
+        url=dict(type='str', required=True),
+        successes=dict(type='int', default=3),
+        stable_for=dict(type='float', default=0),
+        budget=dict(type='float', default=10),
+        interval=dict(type='float', default=0.2),
+        timeout=dict(type='float', default=5),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        headers=dict(type='dict', default={}),
+        fail_when_not_ready=dict(type='bool', default=False),
+        container=dict(type='str'),
     )
     return spec
 
@@ -396,19 +404,19 @@ def argument_spec():
 def parameter_problem(params):
     """One line naming the first bad parameter, or None."""
     try:
-        _probe.split_url(params["url"])
+        _probe.split_url(params['url'])
     except ValueError as exc:
-        return "url: %s" % exc
-    problem = first_number_problem(params, RANGES) or header_problem("headers", params["headers"])
+        return 'url: %s' % exc
+    problem = first_number_problem(params, RANGES) or header_problem('headers', params['headers'])
     if problem:
         return problem
-    if params["stable_for"] >= params["budget"]:
-        return ("stable_for (%gs) must be shorter than budget (%gs): the streak of healthy answers must fit "
-                "inside one run; raise budget or lower stable_for" % (params["stable_for"], params["budget"]))
-    if params["ca_path"] and not os.path.isfile(params["ca_path"]):
-        return "ca_path: %s is not a file" % params["ca_path"]
-    if params["container"] is not None and not params["container"].strip():
-        return "container: give the name of a Docker container, or leave the option out"
+    if params['stable_for'] >= params['budget']:
+        return ('stable_for (%gs) must be shorter than budget (%gs): the streak of healthy answers must fit '
+                'inside one run; raise budget or lower stable_for' % (params['stable_for'], params['budget']))
+    if params['ca_path'] and not os.path.isfile(params['ca_path']):
+        return 'ca_path: %s is not a file' % params['ca_path']
+    if params['container'] is not None and not params['container'].strip():
+        return 'container: give the name of a Docker container, or leave the option out'
     return None
 
 
@@ -416,18 +424,18 @@ class ContainerReader:
     """Reads one container through the Docker engine; Docker errors become a ModuleFailure."""
 
     def __init__(self, params):
-        self.name = params["container"]
-        self.docker_host = params["docker_host"]
+        self.name = params['container']
+        self.docker_host = params['docker_host']
         self.client = _docker.get_client(dict((name, params[_docker_option(name)])
                                               for name in _docker.docker_argument_spec()))
 
     def state(self):
-        with _docker.docker_errors(self.docker_host, "inspect container %s" % self.name):
+        with _docker.docker_errors(self.docker_host, 'inspect container %s' % self.name):
             return _readiness.container_state(_docker.inspect_container(self.client, self.name))
 
     def log_tail(self):
         """The last lines of the log; [] when the container is gone."""
-        with _docker.docker_errors(self.docker_host, "read the log of container %s" % self.name):
+        with _docker.docker_errors(self.docker_host, 'read the log of container %s' % self.name):
             try:
                 return _docker.log_tail(self.client, self.name, LOG_TAIL_LINES)
             except _docker.NotFound:
@@ -441,14 +449,14 @@ def connect(module):
         module.fail_json(msg=missing_required_lib(_docker.DOCKER_SDK_REQUIREMENT), exception=_docker.DOCKER_IMPORT_ERROR)
     try:
         reader = ContainerReader(params)
-        missing = reader.state()["status"] == "missing"
+        missing = reader.state()['status'] == 'missing'
     except (_docker.DockerException, _docker.RequestException) as exc:
-        module.fail_json(msg=_docker.describe_error(exc, params["docker_host"], "connect to the Docker engine"))
+        module.fail_json(msg=_docker.describe_error(exc, params['docker_host'], 'connect to the Docker engine'))
     except _docker.ModuleFailure as exc:
         module.fail_json(msg=exc.msg)
     if missing:
-        module.fail_json(msg="container: no container named %s on the Docker engine at %s; check the name "
-                             "(docker ps -a)" % (params["container"], params["docker_host"]))
+        module.fail_json(msg='container: no container named %s on the Docker engine at %s; check the name '
+                             '(docker ps -a)' % (params['container'], params['docker_host']))
     return reader
 
 
@@ -456,46 +464,46 @@ def main():
     module = ansible_module(
         argument_spec(),
         supports_check_mode=True,
-        required_together=[("docker_client_cert", "docker_client_key")],
+        required_together=[('docker_client_cert', 'docker_client_key')],
     )
     params = module.params
     problem = parameter_problem(params)
     if problem:
         module.fail_json(msg=problem)
-    reader = connect(module) if params["container"] else None
+    reader = connect(module) if params['container'] else None
     watch = _readiness.ContainerWatch(reader.state) if reader else None
 
-    deadline = time.monotonic() + params["budget"]
+    deadline = time.monotonic() + params['budget']
     last = {}
 
     def check():
         remaining = deadline - time.monotonic()
         last.clear()
         last.update(_probe.probe(
-            params["url"], HEALTHCHECK_PATH, headers=params["headers"],
-            timeout=max(MIN_REQUEST_TIMEOUT, min(params["timeout"], remaining)),
-            validate_certs=params["validate_certs"], ca_path=params["ca_path"]))
+            params['url'], HEALTHCHECK_PATH, headers=params['headers'],
+            timeout=max(MIN_REQUEST_TIMEOUT, min(params['timeout'], remaining)),
+            validate_certs=params['validate_certs'], ca_path=params['ca_path']))
         return _probe.healthcheck_verdict(last)
 
     try:
-        waited = _readiness.wait(watch.watching(check) if watch else check, successes=params["successes"],
-                                 budget=params["budget"], interval=params["interval"],
-                                 stable_for=params["stable_for"])
-        result = dict(waited, changed=False, url=last["url"], last=last)
+        waited = _readiness.wait(watch.watching(check) if watch else check, successes=params['successes'],
+                                 budget=params['budget'], interval=params['interval'],
+                                 stable_for=params['stable_for'])
+        result = dict(waited, changed=False, url=last['url'], last=last)
         if watch:
-            result["container"] = watch.report()
-            if not waited["ready"]:
-                result["logs"] = reader.log_tail()
+            result['container'] = watch.report()
+            if not waited['ready']:
+                result['logs'] = reader.log_tail()
     except _docker.ModuleFailure as exc:
         module.fail_json(msg=exc.msg)
-    if not waited["ready"] and params["fail_when_not_ready"]:
+    if not waited['ready'] and params['fail_when_not_ready']:
         # The budget, not the elapsed time: the last attempt starts up to one interval before its end.
         module.fail_json(msg=_readiness.not_ready_message(
-            last["url"], params["budget"], _probe.describe(last), waited, params["successes"], params["stable_for"],
-            watch.describe(params["container"]) if watch else None,
-            _readiness.last_log_line(result.get("logs"))), **result)
+            last['url'], params['budget'], _probe.describe(last), waited, params['successes'], params['stable_for'],
+            watch.describe(params['container']) if watch else None,
+            _readiness.last_log_line(result.get('logs'))), **result)
     module.exit_json(**result)
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     main()

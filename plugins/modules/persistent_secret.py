@@ -106,6 +106,8 @@ def parameter_problem(params):
     problem = _validate.first_number_problem(params, RANGES)
     if problem:
         return problem
+    if params['length'] < params['min_length']:
+        return 'length (%d) must be at least min_length (%d)' % (params['length'], params['min_length'])
     if params['value'] is not None:
         return _secret.problem_with(params['value'], 'value', params['min_length'])
     return None

@@ -121,3 +121,24 @@ def test_failed_loop_item_prints_no_secret(collections, tmp_path):
     assert code != 0
     assert (tmp_path / "postgresql").read_text().strip() == good
     assert good not in output and bad not in output
+
+
+@pytest.mark.parametrize("bad", [
+    {"health_timeout": 99999},
+    {"health_timeout": "abc"},
+    {"health_timeout": "inf"},
+    {"env": {"POSTGRES_PASSWORD": "{{ password }}", "API_TOKEN": "short-but-secret"}},
+])
+def test_container_module_failing_on_a_parameter_prints_no_secret(collections, tmp_path, bad):
+    """A module that fails before its own checks ran must not echo env or command secrets back."""
+    password = "Companion-Password-For-The-Test-0123"
+    args = {"name": "docops-never-created", "image": "docops-testbed/none:1", "pull": "never",
+            "env": {"POSTGRES_PASSWORD": "{{ password }}"}, "command": ["redis-server", "--requirepass", "{{ password }}"]}
+    args.update(bad)
+    code, output = play(collections, tmp_path, """\
+        - name: A companion with a bad parameter
+          docops.onlyoffice.service_container: %s
+        """ % json.dumps(args), {"password": password})
+    assert code != 0
+    assert "docops-never-created" in output  # the arguments were echoed (-vvv), with the secrets masked
+    assert password not in output and "short-but-secret" not in output

@@ -744,3 +744,14 @@ def test_difference_tracker():
     tracker.add('env.X', None, 'y')
     assert len(tracker) == 2 and tracker.options == ['image', 'env.X']
     assert tracker.diff() == {'before': {'image': 'a:1', 'env.X': None}, 'after': {'image': 'a:2', 'env.X': 'y'}}
+
+
+@pytest.mark.parametrize('parse, value', [
+    ('parse_size', '9' * 400),
+    ('parse_size', '9' * 400 + 'g'),
+    ('parse_duration', '9' * 400),
+    ('parse_duration', '9' * 400 + 's'),
+])
+def test_huge_sizes_and_durations_are_one_line_errors(parse, value):
+    with pytest.raises(cs.SpecError, match='out of range'):
+        getattr(cs, parse)(value, 'memory')

@@ -91,7 +91,7 @@ TRUE, FALSE, BAD_GATEWAY = (200, "true"), (200, "false"), (502, "<html>502 Bad G
      "stable_for (10s) must be shorter than budget (10s): the streak of healthy answers must fit inside one run; "
      "raise budget or lower stable_for"),
     ({"stable_for": 30}, "stable_for (30s) must be shorter than budget (10s)"),
-    ({"docker_timeout": 0}, "docker_timeout must be >= 1 and <= 600, got 0"),
+    ({"docker_timeout": 0}, "docker_timeout must be >= 1 and <= 3600, got 0"),
     ({"headers": {"X-Test": "a\r\nInjected: 1"}}, "headers: header 'X-Test' has a line break or NUL character"),
     ({"headers": {"X-Te\nst": "a"}}, "headers: header 'X-Te\\nst' has a line break"),
     ({"headers": {"X-Test": "a\0b"}}, "headers: header 'X-Test' has a line break or NUL character"),
@@ -108,7 +108,7 @@ def test_bad_parameters(run, args, message):
 @pytest.mark.parametrize("name, value, message", [
     ("successes", 1e30, "successes must be >= 1 and <= 1000, got 1000000000000000019884624838656"),
     ("successes", "1e30", "successes must be >= 1 and <= 1000, got 1000000000000000000000000000000"),
-    ("docker_timeout", 1e30, "docker_timeout must be >= 1 and <= 600, got 1000000000000000019884624838656"),
+    ("docker_timeout", 1e30, "docker_timeout must be >= 1 and <= 3600, got 1000000000000000019884624838656"),
 ])
 def test_huge_integers(run, name, value, message):
     """ansible-core 2.19 turns 1e30 into an int, which the range refuses; 2.16 refuses to convert it."""
@@ -273,7 +273,7 @@ def test_a_steady_container_is_ready(run, documentserver, engine):
     assert kind is Exit and result["ready"]
     assert result["container"] == {"status": "running", "running": True, "restarting": False, "exit_code": 0,
                                    "oom_killed": False, "restart_count": 0, "started_at": "2026-11-23T10:00:00Z",
-                                   "restarts_seen": 0}
+                                   "restarts_seen": 0, "last_exit_code": None, "last_exit_oom_killed": None}
     assert "logs" not in result
     assert fake.reads == result["attempts"] + 1  # one read to check that it exists, one per attempt
     # The module's docker_* options, under the names the collection's client factory takes.

@@ -68,6 +68,7 @@ def test_loose_mode_is_tightened(run, tmp_path):
     ({"min_length": 8}, "min_length must be >= 16 and <= 4096, got 8"),
     ({"min_length": -1}, "min_length must be >= 16"),
     ({"path": "relative/jwt"}, "path must be absolute"),
+    ({"length": 40, "min_length": 64}, "length (40) must be at least min_length (64)"),
 ])
 def test_bad_input_fails_with_one_line(run, tmp_path, args, message):
     kind, result = run(dict(dict(path=str(tmp_path / "jwt")), **args))
