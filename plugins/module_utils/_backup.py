@@ -32,7 +32,7 @@ import tarfile
 import zlib
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils._container_spec import (
-    _ANONYMOUS_VOLUME_RE,
+    ANONYMOUS_VOLUME_RE,
     NAME_RE,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
@@ -41,9 +41,9 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
     NotFound,
     RequestException,
     docker_errors,
+    drain as drain_container,
     inspect_container,
     one_line,
-    prepare_for_shutdown,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._documentserver_spec import PREPARE_FOR_SHUTDOWN
 from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import Range, first_number_problem
@@ -146,7 +146,7 @@ def plan_mounts(mounts, exclude=()):
         used.update(matches)
         if kind != 'volume':
             reason = '%s mount: only named volumes are backed up' % kind
-        elif _ANONYMOUS_VOLUME_RE.match(name):
+        elif ANONYMOUS_VOLUME_RE.match(name):
             reason = 'anonymous volume: a recreated container gets a new empty one; give it a name to keep its data'
         elif matches:
             reason = 'excluded'
@@ -457,12 +457,7 @@ class BackupRun:
         """Stop the running container within stop_timeout, draining it first when DRAIN."""
         timeout = self.params['stop_timeout']
         if drain:
-            try:
-                if prepare_for_shutdown(self.client, name, PREPARE_FOR_SHUTDOWN, timeout):
-                    self.actions.append('run %s' % PREPARE_FOR_SHUTDOWN)
-            except (DockerException, RequestException) as exc:
-                self.warnings.append('%s failed in %s, stopping anyway: %s' % (PREPARE_FOR_SHUTDOWN, name,
-                                                                               one_line(exc)))
+            drain_container(self.client, name, PREPARE_FOR_SHUTDOWN, timeout, self.actions, self.warnings)
         self.actions.append('stop container')
         self.mutated = True
         with self._docker('stop container %s' % name):

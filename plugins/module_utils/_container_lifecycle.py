@@ -29,14 +29,13 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
     RequestException,
     create_container,
     docker_errors,
+    drain,
     health_log,
     image_id,
     inspect_container,
     load_image_archive,
     log_tail,
-    one_line,
     port_holder,
-    prepare_for_shutdown,
     pull_image,
 )
 
@@ -240,11 +239,7 @@ class ManagedContainer:
         stop_timeout = self.spec['stop_timeout']
         script = self.kind.drain_script
         if script and not self.check_mode:
-            try:
-                if prepare_for_shutdown(self.client, self.name, script, stop_timeout):
-                    self.actions.append('run %s' % script)
-            except (DockerException, RequestException) as exc:
-                self.warnings.append('%s failed in %s, stopping anyway: %s' % (script, self.name, one_line(exc)))
+            drain(self.client, self.name, script, stop_timeout, self.actions, self.warnings)
         self._do('stop container', lambda: self.client.stop(self.name, timeout=stop_timeout))
 
     def _wait_until_healthy(self):

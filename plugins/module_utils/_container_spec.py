@@ -79,7 +79,7 @@ _MIN_MEMORY = 6 * 1024 ** 2
 _MAX_MEMORY = 64 * 1024 ** 4
 _LOG_SIZE_LIMITS = (1024, 100 * 1024 ** 3)
 _LOG_FILE_RANGE = Range(1, 100)
-_ANONYMOUS_VOLUME_RE = re.compile(r'^[a-f0-9]{64}$')
+ANONYMOUS_VOLUME_RE = re.compile(r'^[a-f0-9]{64}$')
 _ANONYMOUS = '(anonymous)'
 
 
@@ -713,7 +713,7 @@ def _live_mounts(mounts):
     result = []
     for mount in mounts or []:
         source = mount.get('Name') or mount.get('Source') or ''
-        if mount.get('Type') == 'volume' and _ANONYMOUS_VOLUME_RE.match(source):
+        if mount.get('Type') == 'volume' and ANONYMOUS_VOLUME_RE.match(source):
             source = _ANONYMOUS
         result.append('%s:%s:%s' % (source, mount.get('Destination'), 'rw' if mount.get('RW', True) else 'ro'))
     return sorted(result, key=_mount_target)

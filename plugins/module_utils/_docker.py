@@ -303,6 +303,18 @@ def prepare_for_shutdown(client, name, script, time_limit):
     return b'absent' not in (output or b'')
 
 
+def drain(client, name, script, time_limit, actions, warnings):
+    """Run the drain SCRIPT in container NAME when the image has it, before a stop.
+
+    A failing drain is a warning (the stop goes on); ACTIONS and WARNINGS get what happened.
+    """
+    try:
+        if prepare_for_shutdown(client, name, script, time_limit):
+            actions.append('run %s' % script)
+    except (DockerException, RequestException) as exc:
+        warnings.append('%s failed in %s, stopping anyway: %s' % (script, name, one_line(exc)))
+
+
 def log_tail(client, name, lines=LOG_TAIL_LINES):
     output = client.logs(name, stdout=True, stderr=True, tail=lines)
     return output.decode('utf-8', 'replace').splitlines()
