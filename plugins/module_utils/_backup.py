@@ -548,7 +548,7 @@ class BackupRun:
             fsync_dir(partial)
             os.rename(partial, path)
             fsync_dir(container_dir)
-        except (ModuleFailure,) + ARCHIVE_ERRORS as exc:
+        except (ModuleFailure, OSError, EOFError, zlib.error, tarfile.TarError, ArchiveError) as exc:
             shutil.rmtree(partial, ignore_errors=True)
             msg = exc.msg if isinstance(exc, ModuleFailure) else '%s failed: %s' % (operation, one_line(exc))
             if stopped:
@@ -647,7 +647,7 @@ class BackupRun:
                 self.actions.append('restore %s' % volume['name'])
                 empty_dir(mountpoint)
                 extract_archive(volume['archive'], mountpoint)
-            except (ModuleFailure,) + ARCHIVE_ERRORS as exc:
+            except (ModuleFailure, OSError, EOFError, zlib.error, tarfile.TarError, ArchiveError) as exc:
                 reason = exc.msg if isinstance(exc, ModuleFailure) else one_line(exc)
                 self._fail('%s failed: %s; restored before it: %s; container %s is left stopped, restore again' % (
                     operation, reason, ', '.join(done) or 'none', name), stopped=running)

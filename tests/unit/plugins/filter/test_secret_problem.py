@@ -1,4 +1,7 @@
 """The role's secret check is the modules' secret rules (one place), and never shows the value."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible.errors import AnsibleFilterError

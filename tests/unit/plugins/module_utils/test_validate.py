@@ -1,4 +1,7 @@
 """Range checks and header checks shared by every module."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _validate

@@ -63,7 +63,7 @@ def test_loose_mode_is_tightened(run, tmp_path):
     ({"value": "x" * 4097}, "value is too long"),
     ({"length": 16}, "length must be >= 32 and <= 4096, got 16"),
     ({"length": 10 ** 30}, "length must be >= 32 and <= 4096"),
-    ({"length": float("inf")}, "length must be a finite number"),
+    ({"length": float("inf")}, "length"),  # 2.19: "must be a finite number"; 2.16: Ansible's type error
     ({"length": "nan"}, "length"),
     ({"min_length": 8}, "min_length must be >= 16 and <= 4096, got 8"),
     ({"min_length": -1}, "min_length must be >= 16"),
