@@ -5,6 +5,8 @@ Images (each a folder under tests/images/):
   server                systemd + sshd "server" for Ansible over SSH (no docker, no nginx)
   server-engine         server with Debian's docker.io preinstalled (for scenarios that do
                         not test the engine install)
+  server-nginx          server with Debian's nginx installed and enabled (for the nginx_site
+                        module tests, which do not test the nginx install)
   documentserver-sim    TEST DOUBLE of onlyoffice/documentserver
 
 A Dockerfile-based image is built FROM its parent's tag (build-arg BASE_IMAGE); its hash
@@ -22,8 +24,8 @@ import subprocess
 import sys
 
 IMAGES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "images")
-PARENTS = {"base": None, "server": "base", "server-engine": "server", "documentserver-sim": "base",
-           "postgres-deb": "base", "rabbitmq-deb": "base", "redis-deb": "base"}
+PARENTS = {"base": None, "server": "base", "server-engine": "server", "server-nginx": "server",
+           "documentserver-sim": "base", "postgres-deb": "base", "rabbitmq-deb": "base", "redis-deb": "base"}
 REPOSITORY = "docops-testbed"
 
 
