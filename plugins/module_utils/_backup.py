@@ -46,6 +46,7 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._docker import (
     one_line,
 )
 from ansible_collections.docops.onlyoffice.plugins.module_utils._documentserver_spec import PREPARE_FOR_SHUTDOWN
+from ansible_collections.docops.onlyoffice.plugins.module_utils._files import fsync_dir
 from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import Range, first_number_problem
 
 DEFAULT_DEST = '/var/backups/docops-onlyoffice'
@@ -278,14 +279,6 @@ def ensure_private_dir(path):
 def private_file(path):
     """A new file opened for binary writing, mode 0600 from the start."""
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), 'wb')
-
-
-def fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def list_backups(container_dir):

@@ -25,6 +25,8 @@ import posixpath
 import re
 import stat
 
+from ansible_collections.docops.onlyoffice.plugins.module_utils._files import fsync_dir
+
 STATES = ('enabled', 'disabled', 'absent')
 LAYOUTS = ('auto', 'sites-available', 'conf.d')
 DEFAULT_CONF_DIR = '/etc/nginx'
@@ -464,7 +466,7 @@ class SiteRun:
         if entry.kind == 'absent':
             if os.path.lexists(path):
                 os.unlink(path)
-                _fsync_dir(directory)
+                fsync_dir(directory)
             return
         temporary = posixpath.join(directory, '.%s.docops-%d.tmp' % (posixpath.basename(path), os.getpid()))
         try:
@@ -480,7 +482,7 @@ class SiteRun:
                         os.fchown(fd, entry.uid, entry.gid)
                     os.fchmod(fd, entry.mode)
             os.rename(temporary, path)
-            _fsync_dir(directory)
+            fsync_dir(directory)
         finally:
             if os.path.lexists(temporary):
                 os.unlink(temporary)
@@ -572,11 +574,3 @@ class SiteRun:
             self._put_back(changes, 'reloading nginx failed: %s; nginx keeps the old configuration'
                            % error_line(err or out))
         return True, True
-
-
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
