@@ -68,7 +68,7 @@ def snapshot(root):
 
 
 @pytest.fixture
-def bed(tmp_path):
+def bed(tmp_path, collections):
     """A running container with volumes data (/data) and logs (/var/log/app), a bind mount, an anonymous volume."""
     suffix = uuid.uuid4().hex[:8]
     names = {"container": "docops-backup-" + suffix, "data": "docops-backup-data-" + suffix,
@@ -100,7 +100,7 @@ def bed(tmp_path):
             printf '#!/bin/sh\\necho drained > /data/drained\\n' > /usr/local/bin/%s
             chmod 0755 /usr/local/bin/%s
             """ % (DRAIN_SCRIPT, DRAIN_SCRIPT))
-        yield dict(names, dest=dest, tmp_path=tmp_path)
+        yield dict(names, dest=dest, tmp_path=tmp_path, collections=collections)
     finally:
         docker("rm", "-fv", names["container"], check=False)
         for volume in ("data", "logs"):
@@ -110,11 +110,7 @@ def bed(tmp_path):
 
 def play(bed, args, *options):
     """Run the module once in a real ansible-playbook; return its registered result."""
-    tmp_path = bed["tmp_path"]
-    collections = tmp_path / "collections"
-    if not collections.exists():
-        (collections / "ansible_collections" / "docops").mkdir(parents=True)
-        (collections / "ansible_collections" / "docops" / "onlyoffice").symlink_to(ROOT)
+    tmp_path, collections = bed["tmp_path"], bed["collections"]
     outcome = tmp_path / "outcome.json"
     playbook = [{
         "hosts": "localhost",

@@ -133,12 +133,9 @@ def simulator():
 
 
 @pytest.fixture
-def play(tmp_path):
+def play(tmp_path, collections):
     """play(text, **variables) -> the results the playbook wrote; ansible-playbook on localhost, connection local."""
-    collections = tmp_path / "collections" / "ansible_collections" / "docops"
-    collections.mkdir(parents=True)
-    (collections / "onlyoffice").symlink_to(ROOT)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_NOCOLOR="1",
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
 
     def run(text, **variables):

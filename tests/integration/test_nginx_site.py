@@ -117,11 +117,8 @@ class Host:
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory):
+def host(tmp_path_factory, collections):
     workdir = tmp_path_factory.mktemp("nginx-site")
-    collections = workdir / "collections"
-    os.makedirs(collections / "ansible_collections" / "docops")
-    os.symlink(ROOT, collections / "ansible_collections" / "docops" / "onlyoffice")
     try:
         hostvars = server.up(NAME, image="server-nginx", state_dir=str(workdir / "bed"))
         inventory = str(workdir / "inventory.yml")

@@ -15,16 +15,7 @@ import textwrap
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEBIAN = {"os_family": "Debian", "distribution": "Debian", "memtotal_mb": 8192, "swaptotal_mb": 0}
-
-
-@pytest.fixture(scope="module")
-def collections(tmp_path_factory):
-    top = tmp_path_factory.mktemp("collections")
-    os.makedirs(top / "ansible_collections" / "docops")
-    os.symlink(ROOT, top / "ansible_collections" / "docops" / "onlyoffice")
-    return top
 
 
 def preflight(collections, tmp_path, facts, role_vars):

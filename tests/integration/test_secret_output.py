@@ -13,17 +13,8 @@ import textwrap
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 OPERATOR_SECRET = "Op3rator-Jwt-Secret-From-The-Vault-0123456789"
-
-
-@pytest.fixture(scope="module")
-def collections(tmp_path_factory):
-    top = tmp_path_factory.mktemp("collections")
-    os.makedirs(top / "ansible_collections" / "docops")
-    os.symlink(ROOT, top / "ansible_collections" / "docops" / "onlyoffice")
-    return top
 
 
 def play(collections, tmp_path, tasks, extra_vars=None):
