@@ -25,7 +25,7 @@ import posixpath
 import re
 import stat
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils._files import fsync_dir
+from ansible_collections.docops.onlyoffice.plugins.module_utils._files import fsync_dir, write_atomically
 
 STATES = ('enabled', 'disabled', 'absent')
 LAYOUTS = ('auto', 'sites-available', 'conf.d')
@@ -468,19 +468,12 @@ class SiteRun:
                 os.unlink(path)
                 fsync_dir(directory)
             return
+        if entry.kind != 'link':
+            write_atomically(path, entry.data, entry.mode, entry.uid, entry.gid)
+            return
         temporary = posixpath.join(directory, '.%s.docops-%d.tmp' % (posixpath.basename(path), os.getpid()))
         try:
-            if entry.kind == 'link':
-                os.symlink(entry.target, temporary)
-            else:
-                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, 'wb') as handle:
-                    handle.write(entry.data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                    if (os.fstat(fd).st_uid, os.fstat(fd).st_gid) != (entry.uid, entry.gid):
-                        os.fchown(fd, entry.uid, entry.gid)
-                    os.fchmod(fd, entry.mode)
+            os.symlink(entry.target, temporary)
             os.rename(temporary, path)
             fsync_dir(directory)
         finally:

@@ -13,9 +13,10 @@ is checked with ``problem_with``. Because an accepted secret is long, masking it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
 import secrets
 import string
+
+from ansible_collections.docops.onlyoffice.plugins.module_utils._files import write_atomically
 
 # Signing keys (JWT, secure link): HS256 wants at least 256 bits.
 MIN_LENGTH = 32
@@ -60,15 +61,5 @@ def read_stored(path):
 
 
 def write_stored(path, value, mode):
-    """Write VALUE to PATH atomically (temporary file, fsync, rename) with MODE (OSError passes through)."""
-    tmp = '%s.tmp.%d' % (path, os.getpid())
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(value + '\n')
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write VALUE to PATH atomically with MODE (OSError passes through)."""
+    write_atomically(path, (value + '\n').encode('utf-8'), mode)
