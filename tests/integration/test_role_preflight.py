@@ -79,3 +79,16 @@ def test_a_bad_operator_secret_stops_the_play_without_showing_it(collections, tm
     assert code != 0
     assert variable + " " in output and rule in output
     assert value not in output.replace(json.dumps(dict(role_vars, facts=DEBIAN)), "")
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("documentserver_ready_stable_seconds", -1),
+    ("documentserver_backup_keep", 0),
+    ("documentserver_log_max_files", 1000),
+    ("documentserver_ready_timeout", "nan"),
+    ("documentserver_ready_max_restarts", 1e30),
+])
+def test_a_role_number_out_of_range_stops_the_play_first(collections, tmp_path, variable, value):
+    code, output = preflight(collections, tmp_path, DEBIAN, {variable: value})
+    assert code != 0
+    assert variable + " must be a whole number from " in output
