@@ -31,11 +31,6 @@ def simulator_archive():
             "documentserver_image_archive_src": saved["archive"]}
 
 
-def remote(command):
-    return subprocess.run(["docker", "exec", NAME, "sh", "-c", command], capture_output=True, text=True,
-                          check=False).stdout.strip()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--real-image", action="store_true", help="deploy the real onlyoffice/documentserver")
@@ -48,10 +43,12 @@ def main():
 
     os.makedirs(STATE, exist_ok=True)
     extra = {} if args.real_image else simulator_archive()
+    # The demo server's 443 is reached on another port here: the HTTP redirect must name it.
     say("image: %s" % ("the real onlyoffice/documentserver (pinned tag, pulled by the server)" if args.real_image
                        else "the Document Server SIMULATOR (a test double, not the real server)"))
     say("starting the server container %s (Debian 12, systemd, sshd)" % NAME)
     hostvars = server.up(NAME, image="server", state_dir=STATE)
+    extra["nginx_proxy_redirect_https_port"] = hostvars["testbed_port_443"]
     inventory = os.path.join(STATE, "inventory.yml")
     server.write_inventory(inventory, {NAME: hostvars}, group="documentserver")
     say("running playbooks/site.yml over SSH (127.0.0.1:%d)" % hostvars["ansible_port"])
@@ -65,18 +62,33 @@ def main():
         return result.returncode
 
     port = 8080
-    health = remote("curl -sS -m 5 http://127.0.0.1:%d/healthcheck" % port)
-    version = remote("curl -sS -m 5 http://127.0.0.1:%d/index.html" % port)
+    https, http = hostvars["testbed_port_443"], hostvars["testbed_port_80"]
+    health = fetch("https://127.0.0.1:%d/healthcheck" % https)
+    baseurl = fetch("https://127.0.0.1:%d/baseurl" % https)
+    version = fetch("https://127.0.0.1:%d/index.html" % https)
+    redirect = fetch("http://127.0.0.1:%d/welcome/" % http, redirect=True)
     say("summary")
     print("  Image: %s" % ("onlyoffice/documentserver (real)" if args.real_image
                            else "Document Server SIMULATOR (test double, not the real server)"))
-    print("  Document Server: http://127.0.0.1:%d on %s (published on the server's loopback only)" % (port, NAME))
-    print("  /healthcheck from the server: %s" % (health or "no answer"))
+    print("  Open: https://127.0.0.1:%d/  (the gateway on %s's port 443; self-signed certificate, so the" % (https, NAME))
+    print("        browser warns: set nginx_proxy_tls to provided or acme for a real one)")
+    print("  /healthcheck through the gateway: %s" % (health or "no answer"))
+    print("  /baseurl (the public URL the Document Server builds links with): %s" % (baseurl or "no answer"))
     print("  /index.html: %s" % (version or "no answer"))
-    print("  Gateway: none yet. The nginx_proxy, firewall and verify roles are not built, so nothing")
-    print("  answers on the server's public port %d (mapped to 127.0.0.1:%d here)." % (80, hostvars["testbed_port_80"]))
+    print("  http://127.0.0.1:%d/welcome/ redirects to: %s" % (http, redirect or "no redirect"))
+    print("  Container: http://127.0.0.1:%d on %s, published on the server's loopback only" % (port, NAME))
     print("  Remove the demo server: bash demo/run.sh --down")
-    return 0
+    return 0 if health == "true" else 1
+
+
+def fetch(url, redirect=False):
+    """GET URL from this machine (the gateway's self-signed certificate is not verified): the body,
+    or with REDIRECT the URL it redirects to; '' when there is no answer."""
+    command = ["curl", "-sS", "-k", "-m", "10", url]
+    if redirect:
+        command[1:1] = ["-o", "/dev/null", "-w", "%{redirect_url}"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    return result.stdout.strip()
 
 
 def collections_path():

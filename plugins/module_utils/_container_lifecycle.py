@@ -172,6 +172,11 @@ class ManagedContainer:
         if current and pull != 'always':
             return current
         if current is None and archive:
+            if not os.path.isfile(archive) and self.check_mode:
+                # Check mode on a fresh server: the task that copies the archive did not copy it.
+                self.actions.append('load image archive %s (not on the target yet)' % archive)
+                self.image_changed = True
+                return None
             if not os.path.isfile(archive):
                 raise ModuleFailure('image_archive: %s is not a file on the target' % archive)
             return self._get_image('load image archive %s' % archive, lambda: load_image_archive(self.client, archive),

@@ -25,7 +25,8 @@ if command -v systemctl >/dev/null 2>&1 && [ "$(ps -p 1 -o comm=)" = systemd ]; 
     systemctl start docker
 else
     echo "engine: starting dockerd (log: /var/log/dockerd-testbed.log)"
-    nohup dockerd --storage-driver overlay2 >/var/log/dockerd-testbed.log 2>&1 &
+    # setsid: a dockerd in its own session outlives the shell (and process group) that started it.
+    setsid nohup dockerd --storage-driver overlay2 >/var/log/dockerd-testbed.log 2>&1 < /dev/null &
 fi
 
 for _ in $(seq 1 60); do

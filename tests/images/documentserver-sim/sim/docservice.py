@@ -29,6 +29,8 @@ DOC_SOCKET_RE = re.compile(r"^/doc/([^/]+)/c/?$")
 JWT_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 # c_oAscServerCommandErrors of the real CommandService.
 OK, DOCUMENT_ID, PARSE, UNKNOWN, NOT_MODIFIED, UNKNOWN_COMMAND, TOKEN, TOKEN_EXPIRED = range(8)
+# Simulator-only: which simulated node answered, on every response docservice makes (SIM_NODE).
+NODE_HEADER = "X-Docops-Sim-Node"
 # The real docservice needs about a second (broker, queue, schema check) before it listens.
 BOOT_SECONDS = 1.0
 
@@ -47,6 +49,7 @@ class Config:
         self.hang = simlib.env_flag("SIM_HANG", False)
         self.socket_seconds = simlib.env_float("SIM_SOCKET_SECONDS", 10)
         self.release_date = os.environ.get("SIM_RELEASE_DATE") or "simulated"
+        self.node = simlib.sim_node()
 
 
 CFG = None  # set in main()
@@ -208,6 +211,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         super().handle()
 
+    def send_response(self, code, message=None):
+        """Every answer built with send_response (send_error too) names the simulated node."""
+        super().send_response(code, message)
+        self.send_header(NODE_HEADER, CFG.node)
+
     def do_GET(self):
         self.dispatch()
 
@@ -257,8 +265,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_raw_400(self, message):
         """The `ws` library's abortHandshake: a bare response, then the socket is closed."""
         data = message.encode()
-        self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
-                         b"Content-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(data), data))
+        self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n%s: %s\r\n"
+                         b"Content-Type: text/html\r\nContent-Length: %d\r\n\r\n%s"
+                         % (NODE_HEADER.encode(), CFG.node.encode(), len(data), data))
         self.close_connection = True
 
     # ----- plain endpoints
@@ -398,7 +407,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def websocket(self, doc_id):
         key = self.headers["Sec-WebSocket-Key"]
         self.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % ws_accept(key)).encode())
+                          "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s: %s\r\n\r\n"
+                          % (ws_accept(key), NODE_HEADER, CFG.node)).encode())
         self.close_connection = True
         self.connection.settimeout(None)
         sid = make_sid()

@@ -233,10 +233,16 @@ class Supervisor:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         say("docops-sim: TEST DOUBLE of onlyoffice/documentserver — not the real Document Server "
-            "(simulating %s build %s, %s edition)" % (simlib.VERSION, simlib.BUILD, simlib.EDITION))
+            "(simulating %s build %s, %s edition, node %s)"
+            % (simlib.VERSION, simlib.BUILD, simlib.EDITION, ascii(simlib.sim_node())))
         if simlib.PACKAGE_TYPE is None:
             say("docops-sim: SIM_EDITION=%r is unknown: use %s; refusing to start"
                 % (os.environ.get("SIM_EDITION"), " or ".join(sorted(simlib.EDITIONS))), sys.stderr)
+            return 2
+        node_problem = simlib.sim_node_problem(simlib.sim_node())
+        if node_problem:
+            say("docops-sim: SIM_NODE=%s is not a usable header value (%s); refusing to start"
+                % (ascii(simlib.sim_node()), node_problem), sys.stderr)
             return 2
         prepare_directories()
         record_start()

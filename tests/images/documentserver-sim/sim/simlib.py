@@ -46,6 +46,20 @@ def env_float(name, default):
         return float(default)
 
 
+def sim_node():
+    """SIM_NODE, or the container's hostname: the X-Docops-Sim-Node value docservice sends."""
+    return os.environ.get("SIM_NODE") or socket.gethostname()
+
+
+def sim_node_problem(node):
+    """None when node can be a header value as it is, else why not (init.py refuses to start)."""
+    if any(not " " <= char <= "~" for char in node):
+        return "only printable ASCII is allowed"
+    if node != node.strip():
+        return "no leading or trailing spaces"
+    return None
+
+
 def log4js_line(level, message, doc_id="docId", user_id="userId"):
     """One line in the docservice's log4js pattern: [%d] [%p] [tenant] [doc] [user] nodeJS - msg."""
     stamp = datetime.datetime.now().isoformat(timespec="milliseconds")
