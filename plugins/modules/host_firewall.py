@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) docops.onlyoffice contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: host_firewall
+short_description: Own nftables table for incoming traffic, with an SSH guard, commit-confirm and Docker-bypass drops
+version_added: 0.1.0
+description:
+  - Manages B(one) nftables table, C(inet <table>), and nothing else. It never runs C(flush ruleset), never touches
+    another table (Docker's included) and never restarts C(nftables.service) (Debian's C(/etc/nftables.conf)
+    flushes the whole ruleset, Docker's rules too).
+  - The rule set is rendered as one nft file that starts with C(table inet <table> {}) and
+    C(delete table inet <table>), so a single C(nft -f) replaces only our table, atomically. It is checked with
+    C(nft -c) first; when nft rejects it, nothing is applied and the module fails with nft's message on one line.
+  - "Chain C(input) (hook input, priority 0, policy O(default_incoming_policy)): loopback accepted; established and
+    related accepted; the ICMPv6 types IPv6 needs (neighbour and router discovery, MLD, packet-too-big, errors) and
+    echo requests accepted, then the ICMPv4 errors and echo requests; invalid packets dropped; then each O(allow)
+    rule."
+  - "Chain C(forward) (hook forward, priority -1, before Docker's filter chains at priority 0; policy accept),
+    only when O(forward_block_ports) is set: for each port P and each of TCP and UDP the rule
+    C(iifname != \"lo\" ct status dnat meta l4proto tcp ct original proto-dst P drop). It drops forwarded traffic
+    that was destination-NATed from port P, that is connections to a port that Docker publishes as host port P,
+    whatever address it is published on, matched on the port the client asked for (C(ct original proto-dst)),
+    since the packet has been rewritten to the container's port by then. In nftables a drop is final, so Docker's
+    own accept rules cannot undo it. Traffic between containers by their own addresses is not NATed and not
+    affected."
+  - The SSH port is B(not) added by itself. Before anything changes, the module reads the port sshd really
+    listens on for this connection (see O(ssh_port)) and refuses, unless O(force=true), a rule set with policy
+    C(drop) that does not allow new TCP connections to it (from the address of this connection, when known).
+  - The rule set is saved to O(persist_path) and loaded at boot by the unit C(docops-firewall.service), which the
+    module installs in C(/etc/systemd/system) and enables (before C(network-pre.target) and C(docker.service),
+    after C(nftables.service)).
+  - Idempotent. The rule set is unchanged when the persisted file has the same text and the live table is still
+    exactly as the module's last run left it (C(nft list table) is compared with the listing saved then in
+    C(/var/lib/docops-onlyoffice/firewall)); a table changed or removed by someone else is applied again.
+author:
+  - docops.onlyoffice maintainers (@docops)
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Reports whether the rule set would change, with the diff; nothing is applied or written. When nft is
+        installed, C(nft -c) still checks the rule set. Without nft it warns and reports what would be applied.
+  diff_mode:
+    support: full
+    description: The table before and after, as nft text.
+options:
+  state:
+    description:
+      - V(present) applies the rule set, persists it and enables the boot unit.
+      - V(absent) deletes our table, the persisted file, the boot unit and any pending rollback.
+      - V(confirmed) confirms an earlier change applied with O(confirm_timeout); it stops the rollback timer and
+        removes the saved rules. It fails when the rollback already happened. The other options are ignored, except
+        O(table) and O(persist_path).
+    type: str
+    choices: [present, absent, confirmed]
+    default: present
+  backend:
+    description:
+      - The firewall used. Only nftables is implemented.
+      - V(auto) uses nftables when the C(nft) command exists, else fails naming what is missing.
+    type: str
+    choices: [auto, nftables]
+    default: auto
+  allow:
+    description: The incoming connections accepted (besides loopback, established and ICMP), in this order.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      port:
+        description: The destination port, 1 to 65535.
+        type: int
+        required: true
+      protocol:
+        description: The protocol.
+        type: str
+        choices: [tcp, udp]
+        default: tcp
+      sources:
+        description:
+          - IPv4 or IPv6 addresses or networks (CIDR, without host bits) allowed; empty means from anywhere.
+        type: list
+        elements: str
+        default: []
+  default_incoming_policy:
+    description: What happens to incoming traffic that no rule accepts.
+    type: str
+    choices: [drop, accept]
+    default: drop
+  forward_block_ports:
+    description:
+      - Host ports whose forwarded (Docker-published) traffic is dropped, TCP and UDP, 1 to 65535. See the
+        description for the exact rule.
+    type: list
+    elements: int
+    default: []
+  ssh_port:
+    description:
+      - The SSH port the guard protects.
+      - By default the port sshd really listens on for this connection, the server port of E(SSH_CONNECTION) of the
+        module's process or of its parents (C(sudo) drops it from the environment, the login shell above it still
+        has it), else the C(port) lines of C(sshd -T). Never C(ansible_port), which can be a forwarded port.
+    type: int
+  force:
+    description: Apply a rule set even when it would refuse new SSH connections to the SSH port.
+    type: bool
+    default: false
+  confirm_timeout:
+    description:
+      - Commit-confirm, in seconds, V(0) (off) or 10 to 3600. Before applying, the current table (or its absence)
+        and the persisted file are saved under C(/var/lib/docops-onlyoffice/firewall), and a transient systemd timer
+        (C(docops-firewall-rollback.timer), started with C(systemd-run)) puts them back after this many seconds.
+      - A later task with O(state=confirmed) cancels it, once the controller has reconnected.
+      - While a change is unconfirmed, a further change keeps the saved state from before the first one.
+    type: int
+    default: 0
+  table:
+    description: The name of our table, family C(inet).
+    type: str
+    default: docops_firewall
+  persist_path:
+    description: The file that holds the rule set for the boot unit, an absolute path.
+    type: path
+    default: /etc/nftables.d/docops-firewall.nft
+notes:
+  - Run it with C(become=true).
+  - Established connections stay open whatever the new rules, so the current SSH session survives a mistake;
+    use O(confirm_timeout) so that a rule set which refuses new connections is undone by itself.
+  - A transient timer does not survive a reboot; the boot unit then loads the rule set persisted by the
+    unconfirmed change.
+  - Only the nftables backend is implemented; ufw and firewalld are not.
+seealso:
+  - module: docops.onlyoffice.nginx_site
+'''
+
+EXAMPLES = r'''
+- name: Only SSH, HTTP and HTTPS from outside; the Document Server's published port never
+  docops.onlyoffice.host_firewall:
+    allow:
+      - port: 22
+      - port: 80
+      - port: 443
+    forward_block_ports: [8080]
+    confirm_timeout: 120
+  become: true
+
+- name: Confirm once the controller reaches the host again
+  docops.onlyoffice.host_firewall:
+    state: confirmed
+  become: true
+
+- name: SSH only from the management network
+  docops.onlyoffice.host_firewall:
+    allow:
+      - port: 22
+        sources: [192.0.2.0/24, "2001:db8::/32"]
+      - port: 443
+  become: true
+
+- name: Remove the table, its file and its boot unit
+  docops.onlyoffice.host_firewall:
+    state: absent
+  become: true
+'''
+
+RETURN = r'''
+table:
+  description: The table managed, family C(inet).
+  returned: always
+  type: str
+  sample: docops_firewall
+backend:
+  description: The backend used.
+  returned: always
+  type: str
+  sample: nftables
+ssh_port:
+  description: The SSH port the guard protected (the first one when C(sshd -T) lists several).
+  returned: with O(state=present)
+  type: int
+  sample: 22
+ssh_port_source:
+  description: Where O(ssh_port) was read, V(SSH_CONNECTION), V(sshd -T) or V(ssh_port); null when no SSH was found.
+  returned: with O(state=present)
+  type: str
+  sample: SSH_CONNECTION
+persist_path:
+  description: The file the boot unit loads.
+  returned: success
+  type: str
+  sample: /etc/nftables.d/docops-firewall.nft
+unit:
+  description: The boot unit.
+  returned: success
+  type: str
+  sample: docops-firewall.service
+rollback_unit:
+  description: The timer of commit-confirm; O(state=confirmed) stops it.
+  returned: success
+  type: str
+  sample: docops-firewall-rollback.timer
+rollback_pending:
+  description: Whether an unconfirmed change will be rolled back by the timer.
+  returned: success
+  type: bool
+rollback_seconds:
+  description: The delay of the rollback armed by this run.
+  returned: when this run changed the rules with O(confirm_timeout)
+  type: int
+  sample: 120
+nft_output:
+  description: What nft printed when it rejected the rule set.
+  returned: when nft failed
+  type: str
+'''
+
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
+from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import (
+    BACKENDS,
+    DEFAULT_PERSIST_PATH,
+    DEFAULT_TABLE,
+    POLICIES,
+    PROTOCOLS,
+    STATES,
+    FirewallFailure,
+    FirewallRun,
+    parameter_problem,
+)
+
+SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin']
+
+
+def main():
+    module = ansible_module(
+        dict(
+            state=dict(type='str', default='present', choices=list(STATES)),
+            backend=dict(type='str', default='auto', choices=list(BACKENDS)),
+            allow=dict(type='list', elements='dict', default=[], options=dict(
+                port=dict(type='int', required=True),
+                protocol=dict(type='str', default='tcp', choices=list(PROTOCOLS)),
+                sources=dict(type='list', elements='str', default=[]),
+            )),
+            default_incoming_policy=dict(type='str', default='drop', choices=list(POLICIES)),
+            forward_block_ports=dict(type='list', elements='int', default=[]),
+            ssh_port=dict(type='int'),
+            force=dict(type='bool', default=False),
+            confirm_timeout=dict(type='int', default=0),
+            table=dict(type='str', default=DEFAULT_TABLE),
+            persist_path=dict(type='path', default=DEFAULT_PERSIST_PATH),
+        ),
+        supports_check_mode=True,
+    )
+    problem = parameter_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem)
+
+    def which(name):
+        return module.get_bin_path(name, opt_dirs=SBIN)
+
+    def run_command(argv, data=None):
+        return module.run_command(argv, data=data)
+
+    run = FirewallRun(module.params, run_command, which, check_mode=module.check_mode)
+    try:
+        result = run.run()
+    except FirewallFailure as exc:
+        for warning in run.warnings:
+            module.warn(warning)
+        module.fail_json(msg=exc.msg, **exc.details)
+
+    for warning in result.pop('warnings'):
+        module.warn(warning)
+    diff = result.pop('diff', [])
+    if module._diff and result['changed'] and diff:
+        result['diff'] = diff
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
