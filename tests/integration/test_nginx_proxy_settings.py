@@ -73,6 +73,9 @@ def test_a_localhost_upstream_is_refused_with_the_reason_and_the_fix(collections
     ({"nginx_proxy_https_port": 70000}, "nginx_proxy_https_port must be >= 1 and <= 65535, got 70000"),
     ({"nginx_proxy_tls": "acme"}, "nginx_proxy_server_names"),
     ({"nginx_proxy_tls": "provided"}, "set nginx_proxy_tls_certificate_src"),
+    ({"nginx_proxy_tls": "provided", "nginx_proxy_tls_certificate_src": "/nonexistent/office.crt",
+      "nginx_proxy_tls_certificate_key_src": "/nonexistent/office.key"},
+     "/nonexistent/office.crt is not a readable file on the controller"),
     ({"nginx_proxy_tls": "acme", "nginx_proxy_server_names": ["office.example.test"],
       "nginx_proxy_acme_directory_url": "http://ca.example.test/dir"}, "must be an https:// URL"),
 ])

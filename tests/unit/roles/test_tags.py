@@ -12,12 +12,14 @@ def lister(top, role):
     playbook = top / ("%s.yml" % role)
     playbook.write_text("- hosts: all\n  gather_facts: false\n  roles:\n    - docops.onlyoffice.%s\n" % role)
 
-    def run(*tags):
+    def run(*tags, skip=()):
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(top), ANSIBLE_NOCOLOR="1")
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "server.test,",
                    "--list-tasks", str(playbook)]
         if tags:
             command += ["--tags", ",".join(tags)]
+        if skip:
+            command += ["--skip-tags", ",".join(skip)]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return [line.strip().split("\t")[0].split(" : ", 1)[-1] for line in done.stdout.splitlines()
                 if " : " in line]
@@ -79,3 +81,17 @@ def test_proxy_site_tag_skips_the_install(list_proxy_tasks):
 
 def test_every_proxy_task_has_the_role_tag(list_proxy_tasks):
     assert list_proxy_tasks() == list_proxy_tasks("nginx_proxy")
+
+
+def test_skipping_the_install_keeps_what_the_site_needs(list_proxy_tasks):
+    tasks = list_proxy_tasks(skip=("nginx_proxy_install",))
+    assert "Install nginx (Debian, Ubuntu)" not in tasks
+    assert "Write the gateway site and reload nginx when it accepts the whole configuration" in tasks
+    assert "Read the nginx version (nginx 1.25.1 changed how HTTP/2 is switched on)" in tasks
+    assert "Remember which certificate the site uses" in tasks
+
+
+def test_the_tls_tag_rewrites_the_site_with_a_new_certificate(list_proxy_tasks):
+    tasks = list_proxy_tasks("nginx_proxy_tls")
+    # The site file itself (site.yml), not only its copy inside the ACME steps.
+    assert tasks.count("Write the gateway site and reload nginx when it accepts the whole configuration") == 2
