@@ -4,13 +4,11 @@ so nothing reaches this machine; facts are set with set_fact (cacheable)."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from .ansible_runs import run_local
 
 
 def validate(collections, tmp_path, role_vars, os_family="Debian"):
@@ -34,12 +32,7 @@ def validate(collections, tmp_path, role_vars, os_family="Debian"):
               ansible.builtin.debug:
                 msg: "settings accepted, upstreams {{ __nginx_proxy.upstreams | join(' ') }}"
         """))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false")
-    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                           str(playbook), "-e", json.dumps(dict(role_vars, family=os_family))],
-                          env=env, capture_output=True, text=True, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return run_local(collections, playbook, dict(role_vars, family=os_family))
 
 
 def test_defaults_pass(collections, tmp_path):

@@ -7,7 +7,6 @@ results back to this machine. What nginx serves is asked from here, through the 
 port 80 published on 127.0.0.1, with the site's Host header.
 Run: .venv/bin/python -m pytest tests/integration/test_nginx_site.py -q -p no:cacheprovider
 """
-import json
 import os
 import subprocess
 import sys
@@ -17,12 +16,12 @@ import urllib.error
 import urllib.request
 
 import pytest
-import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.join(ROOT, "tests", "bed"))
 import server  # noqa: E402  (tests/bed is not a package)
+
+from .ansible_runs import ModuleCalls  # noqa: E402
 
 NAME = "docops-nginx-site-test"
 MODULE = "docops.onlyoffice.nginx_site"
@@ -55,45 +54,10 @@ def docker_exec(script, check=True):
     return done
 
 
-class Host:
+class Host(ModuleCalls):
     def __init__(self, hostvars, inventory, collections, workdir):
-        self.hostvars, self.inventory, self.collections, self.workdir = hostvars, inventory, collections, workdir
-        self.plays = 0
-
-    def run(self, *calls):
-        """Run each call ({'args': module args, 'check': bool, 'diff': bool}) as one task of one play;
-        return the registered results, in order."""
-        self.plays += 1
-        results = os.path.join(self.workdir, "results-%d.json" % self.plays)
-        tasks = []
-        for index, call in enumerate(calls):
-            task = {"name": "nginx_site call %d" % index, MODULE: call["args"], "register": "call_%d" % index,
-                    "ignore_errors": True}
-            if call.get("check"):
-                task["check_mode"] = True
-            if call.get("diff"):
-                task["diff"] = True
-            tasks.append(task)
-        registered = ", ".join("call_%d" % index for index in range(len(calls)))
-        tasks.append({
-            "name": "Keep the results on the controller",
-            "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % registered, "dest": results, "mode": "0600"},
-            "delegate_to": "localhost", "become": False,
-            "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        })
-        playbook = os.path.join(self.workdir, "play-%d.yml" % self.plays)
-        with open(playbook, "w") as handle:
-            yaml.safe_dump([{"hosts": "servers", "gather_facts": False, "tasks": tasks}], handle, sort_keys=False)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_PIPELINING="1", ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_LOCALHOST_WARNING="0")
-        done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, playbook],
-                              env=env, capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0 and os.path.exists(results), done.stdout + done.stderr
-        with open(results) as handle:
-            return json.load(handle)
-
-    def one(self, args, check=False, diff=False):
-        return self.run({"args": args, "check": check, "diff": diff})[0]
+        super().__init__(MODULE, inventory, collections, workdir)
+        self.hostvars = hostvars
 
     def get(self, hostname):
         """(status, body) of GET / on the server's port 80 with Host: HOSTNAME."""

@@ -8,12 +8,11 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from .ansible_runs import run_local
 
 DEBIAN = {"os_family": "Debian", "distribution": "Debian", "memtotal_mb": 8192, "swaptotal_mb": 0}
 
@@ -40,13 +39,7 @@ def preflight(collections, tmp_path, facts, role_vars):
               vars:
                 documentserver_preflight_min_disk_gb: 0
         """))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false")
-    extra = dict(role_vars, facts=facts)
-    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i",
-                           "localhost,", str(playbook), "-e", json.dumps(extra)],
-                          env=env, capture_output=True, text=True, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return run_local(collections, playbook, dict(role_vars, facts=facts), verbose=True)
 
 
 def test_a_supported_server_passes(collections, tmp_path):

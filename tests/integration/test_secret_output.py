@@ -6,12 +6,11 @@ These runs do: the play registers the result, shows it, and the file on disk is 
 with the operator's value.
 """
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from .ansible_runs import run_local
 
 PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 OPERATOR_SECRET = "Op3rator-Jwt-Secret-From-The-Vault-0123456789"
@@ -26,12 +25,7 @@ def play(collections, tmp_path, tasks, extra_vars=None):
           gather_facts: false
           tasks:
         """) + textwrap.indent(textwrap.dedent(tasks), "    "))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false")
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", "localhost,",
-               str(playbook), "-e", json.dumps(extra_vars or {})]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return run_local(collections, playbook, extra_vars, verbose=True)
 
 
 def test_operator_value_is_stored_and_never_printed(collections, tmp_path):
