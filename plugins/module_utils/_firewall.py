@@ -30,7 +30,7 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._files import wr
 from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import Range
 
 STATES = ('present', 'absent', 'confirmed')
-BACKENDS = ('auto', 'nftables')
+BACKENDS = ('auto', 'nftables', 'ufw', 'firewalld')
 PROTOCOLS = ('tcp', 'udp')
 POLICIES = ('drop', 'accept')
 DEFAULT_TABLE = 'docops_firewall'
@@ -50,6 +50,7 @@ PREVIOUS_PERSIST = 'previous-persist.nft'  # commit-confirm: the persisted file 
 ROLLBACK_SCRIPT = 'rollback.sh'       # commit-confirm: what the timer runs
 ROLLED_BACK = 'rolled-back'           # written by the rollback script: a late confirmation must not pass silently
 
+_ZONE_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_/-]{0,16}$')
 _TABLE_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]{0,31}$')
 _ICMPV6 = ('destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem', 'echo-request',
            'nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert',
@@ -106,6 +107,9 @@ def parameter_problem(params):
             or any(char in path for char in '\0\n\r\t "\'\\%$;')):
         return ('persist_path must be an absolute file path without spaces, quotes, "%%", "$", ";" or '
                 'backslashes, got %r' % (path,))
+    zone = params.get('zone')
+    if zone is not None and (not isinstance(zone, str) or not _ZONE_RE.match(zone)):
+        return 'zone must be a firewalld zone name (letters, digits, "_", "-", "/", at most 17), got %r' % (zone,)
     if params.get('default_incoming_policy', 'drop') not in POLICIES:
         return 'default_incoming_policy must be one of drop, accept, got %r' % (params.get('default_incoming_policy'),)
     for index, rule in enumerate(params.get('allow') or []):
@@ -347,15 +351,43 @@ def diff_of(path, before, after):
     return {'before_header': path, 'after_header': path, 'before': before, 'after': after}
 
 
+# ---------------------------------------------------------------- choosing the backend
+
+def choose_backend(requested, found):
+    """(backend, None) or (None, one-line problem), from what FOUND says is installed and active on the host.
+
+    FOUND: dict of bools nft, ufw, ufw_active, firewalld, firewalld_active. A firewall that is active owns the
+    host: auto takes it, and a different explicit choice is refused (two firewalls deciding confuses everybody).
+    """
+    active = [name for name in ('firewalld', 'ufw') if found.get(name + '_active')]
+    if len(active) > 1:
+        return None, ('backend %s: both firewalld and ufw are active on this host; stop and disable one of them first'
+                      % requested)
+    if requested == 'auto':
+        if active:
+            return active[0], None
+        # Nothing active: our own nftables table, whose command the firewall role installs when missing.
+        if found.get('nft') or not (found.get('ufw') or found.get('firewalld')):
+            return 'nftables', None
+        return ('ufw' if found.get('ufw') else 'firewalld'), None
+    if active and active[0] != requested:
+        return None, ('backend %s: %s is active on this host and owns its firewall; set backend=%s (or auto), or '
+                      'stop and disable %s first' % (requested, active[0], active[0], active[0]))
+    return requested, None
+
+
 # ---------------------------------------------------------------- one module call
 
-class FirewallRun:
-    """One module call on the nftables backend.
+class HostRun:
+    """What every backend shares in one module call: the SSH guard, commit-confirm's timer, files, commands.
 
-    run_command(argv, data=None) -> (rc, stdout, stderr); which(name) -> path or None. In check mode
-    nothing is written or applied (`nft -c` still checks the rule set when nft is installed).
-    Failures raise FirewallFailure with a one-line message.
+    run_command(argv, data=None) -> (rc, stdout, stderr); which(name) -> path or None. In check mode nothing is
+    written or applied. Failures raise FirewallFailure with a one-line message. A backend defines prepare(),
+    present(), absent(), the names of the files its commit-confirm saves (SAVED) and _result_extra().
     """
+
+    BACKEND = None
+    SAVED = ()
 
     def __init__(self, params, run_command, which, check_mode=False, environ=None, state_dir=STATE_DIR,
                  unit_dir=UNIT_DIR, proc_dir='/proc'):
@@ -367,21 +399,19 @@ class FirewallRun:
         self.state_dir = state_dir
         self.unit_dir = unit_dir
         self.proc_dir = proc_dir
-        self.table = params['table']
-        self.persist_path = params['persist_path']
         self.warnings = []
-        self.nft = None
 
     # -------------------------------------------------------- helpers
 
     def _fail(self, msg, changed=False, **details):
-        raise FirewallFailure(msg, changed=changed, table=self.table, backend='nftables', **details)
+        details.update(self._result_extra())
+        raise FirewallFailure(msg, changed=changed, backend=self.BACKEND, **details)
+
+    def _result_extra(self):
+        return {}
 
     def _state(self, name):
         return posixpath.join(self.state_dir, name)
-
-    def _unit_path(self):
-        return posixpath.join(self.unit_dir, UNIT)
 
     def _run(self, argv, data=None):
         rc, out, err = self.run_command(argv, data=data)
@@ -413,31 +443,7 @@ class FirewallRun:
             self._fail('systemctl is not installed: host_firewall needs systemd to load the rules at boot')
         return self._run([systemctl] + list(args))
 
-    # -------------------------------------------------------- reading
-
-    def _backend(self):
-        self.nft = self.which('nft')
-        if self.nft:
-            return
-        backend = self.params.get('backend', 'auto')
-        if backend == 'auto':
-            problem = 'backend auto: no supported firewall found: the nft command (Debian package nftables) is missing'
-        else:
-            problem = 'backend nftables: the nft command is not installed (Debian package nftables)'
-        if not self.check_mode:
-            self._fail(problem)
-        self.warnings.append(problem + ': check mode reports what would be applied without checking it')
-
-    def live_listing(self):
-        """`nft list table inet TABLE`, or None when the table does not exist (or nft is missing)."""
-        if not self.nft:
-            return None
-        rc, out, err = self._run([self.nft, 'list', 'table', 'inet', self.table])
-        if rc == 0:
-            return out
-        if is_missing_table(err):
-            return None
-        self._fail('nft list table inet %s failed: %s' % (self.table, error_line(err or out)))
+    # -------------------------------------------------------- the SSH guard
 
     def _ancestor_environs(self):
         pid = os.getpid()
@@ -481,10 +487,20 @@ class FirewallRun:
                        % (error_line(err or out)))
         return ports, 'sshd -T', None
 
-    def _unit_current(self, text):
-        if self._read(self._unit_path()) != text:
-            return False
-        return self._systemctl('is-enabled', UNIT)[1].strip() == 'enabled'
+    def guard(self, rules, policy):
+        """Refuse (unless force) a rule set that cuts the SSH port in use; returns the facts to report."""
+        ports, source, client = self.ssh_ports()
+        if not ports and policy == 'drop':
+            self.warnings.append('no SSH connection and no sshd found: the SSH guard has no port to protect')
+        problem = ssh_guard_problem(rules, policy, ports, source, client)
+        facts = dict(ssh_port=ports[0] if ports else None, ssh_port_source=source)
+        if problem:
+            if not self.params['force']:
+                self._fail(problem, **facts)
+            self.warnings.append(problem.split('; add it', 1)[0] + ': applied anyway (force=true)')
+        return facts
+
+    # -------------------------------------------------------- commit-confirm: the timer and the confirmation
 
     def _rollback_pending(self):
         systemctl = self.which('systemctl')
@@ -492,37 +508,137 @@ class FirewallRun:
             return False
         return self._run([systemctl, 'is-active', ROLLBACK_TIMER])[1].strip() in ('active', 'activating')
 
+    def _save_for_rollback(self, files, script):
+        """Write FILES ({state file name: text}) and the rollback SCRIPT into the state directory."""
+        try:
+            if not os.path.isdir(self.state_dir):
+                os.makedirs(self.state_dir, 0o700)
+            for name, text in files.items():
+                self._write(self._state(name), text, 0o600)
+            self._write(self._state(ROLLBACK_SCRIPT), script, 0o700)
+        except OSError as exc:
+            self._fail('confirm_timeout: saving the current rules failed: %s; nothing was applied' % exc)
+
+    def _start_timer(self, timeout):
+        """Start the transient timer that runs the saved rollback script after TIMEOUT seconds."""
+        self._stop_timer()
+        systemd_run = self.which('systemd-run')
+        if not systemd_run:
+            self._fail('confirm_timeout needs systemd-run, which is not installed; nothing was applied')
+        rc, out, err = self._run([systemd_run, '--unit', ROLLBACK_UNIT, '--on-active=%d' % timeout,
+                                  '--timer-property=AccuracySec=1s', '--description',
+                                  'docops.onlyoffice host_firewall rollback of an unconfirmed change',
+                                  '/bin/sh', self._state(ROLLBACK_SCRIPT)])
+        if rc != 0:
+            self._fail('confirm_timeout: systemd-run failed: %s; nothing was applied'
+                       % (err or out).strip().replace('\n', '; '))
+
+    def _stop_timer(self):
+        systemctl = self.which('systemctl')
+        if systemctl:
+            self._run([systemctl, 'stop', ROLLBACK_TIMER])
+            self._run([systemctl, 'reset-failed', ROLLBACK_UNIT + '.service', ROLLBACK_TIMER])
+
+    def _disarm(self):
+        self._stop_timer()
+        for name in tuple(self.SAVED) + (ROLLBACK_SCRIPT,):
+            self._remove(self._state(name))
+
+    def _confirm(self):
+        pending = self._rollback_pending()
+        saved = [name for name in tuple(self.SAVED) + (ROLLBACK_SCRIPT,) if os.path.exists(self._state(name))]
+        rolled_back = self._read(self._state(ROLLED_BACK))
+        if not pending and not saved:
+            if rolled_back:
+                self._fail('too late: the change was already rolled back at %s because no confirmation came in '
+                           'time; apply it again' % rolled_back.strip())
+            return self._result(False, rollback_pending=False)
+        if not pending:
+            self.warnings.append('no rollback timer is running (a reboot ends it), only its saved files: removed')
+        if not self.check_mode:
+            self._disarm()
+        return self._result(True, rollback_pending=False)
+
+    def _result(self, changed, **extra):
+        result = dict(changed=changed, backend=self.BACKEND, rollback_unit=ROLLBACK_TIMER, warnings=self.warnings)
+        result.update(self._result_extra())
+        result.update(extra)
+        return result
+
     # -------------------------------------------------------- the call
 
     def run(self):
-        self._backend()
+        self.prepare()
         state = self.params['state']
         if state == 'confirmed':
             return self._confirm()
         if state == 'absent':
-            return self._absent()
-        return self._present()
+            return self.absent()
+        return self.present()
 
-    def _result(self, changed, **extra):
-        result = dict(changed=changed, table=self.table, backend='nftables', persist_path=self.persist_path,
-                      unit=UNIT, rollback_unit=ROLLBACK_TIMER, warnings=self.warnings)
-        result.update(extra)
-        return result
+    def prepare(self):
+        """Find the backend's commands (fail when missing; in check mode, warn)."""
 
-    def _present(self):
+    def present(self):
+        raise NotImplementedError
+
+    def absent(self):
+        raise NotImplementedError
+
+
+class NftablesRun(HostRun):
+    """One module call on the nftables backend: our own table inet T, nothing else."""
+
+    BACKEND = 'nftables'
+    SAVED = (PREVIOUS, PREVIOUS_PERSIST)
+
+    def __init__(self, params, *args, **kwargs):
+        super(NftablesRun, self).__init__(params, *args, **kwargs)
+        self.table = params['table']
+        self.persist_path = params['persist_path']
+        self.nft = None
+
+    def _result_extra(self):
+        return dict(table=self.table, persist_path=self.persist_path, unit=UNIT)
+
+    def _unit_path(self):
+        return posixpath.join(self.unit_dir, UNIT)
+
+    # -------------------------------------------------------- reading
+
+    def prepare(self):
+        self.nft = self.which('nft')
+        if self.nft:
+            return
+        problem = 'backend nftables: the nft command is not installed (Debian package nftables)'
+        if not self.check_mode:
+            self._fail(problem)
+        self.warnings.append(problem + ': check mode reports what would be applied without checking it')
+
+    def live_listing(self):
+        """`nft list table inet TABLE`, or None when the table does not exist (or nft is missing)."""
+        if not self.nft:
+            return None
+        rc, out, err = self._run([self.nft, 'list', 'table', 'inet', self.table])
+        if rc == 0:
+            return out
+        if is_missing_table(err):
+            return None
+        self._fail('nft list table inet %s failed: %s' % (self.table, error_line(err or out)))
+
+    def _unit_current(self, text):
+        if self._read(self._unit_path()) != text:
+            return False
+        return self._systemctl('is-enabled', UNIT)[1].strip() == 'enabled'
+
+    # -------------------------------------------------------- state=present
+
+    def present(self):
         params = self.params
         rules = rules_of(params['allow'])
-        ports, source, client = self.ssh_ports()
         policy = params['default_incoming_policy']
-        if not ports and policy == 'drop':
-            self.warnings.append('no SSH connection and no sshd found: the SSH guard has no port to protect')
-        problem = ssh_guard_problem(rules, policy, ports, source, client)
-        if problem:
-            if not params['force']:
-                self._fail(problem, ssh_port=ports[0] if ports else None, ssh_port_source=source)
-            self.warnings.append(problem.split('; add it', 1)[0] + ': applied anyway (force=true)')
+        facts = self.guard(rules, policy)
         text = render(self.table, rules, policy, params['forward_block_ports'])
-        facts = dict(ssh_port=ports[0] if ports else None, ssh_port_source=source)
 
         live = self.live_listing()
         persisted = self._read(self.persist_path)
@@ -604,60 +720,19 @@ class FirewallRun:
             if rc != 0:
                 self._fail('confirm_timeout: the current table inet %s cannot be saved in a form nft loads again (%s); '
                            'nothing was applied' % (self.table, error_line(err or out)))
-            try:
-                if not os.path.isdir(self.state_dir):
-                    os.makedirs(self.state_dir, 0o700)
-                self._write(previous_path, previous, 0o600)
-                if persisted is not None:
-                    self._write(self._state(PREVIOUS_PERSIST), persisted, 0o600)
-                else:
-                    self._remove(self._state(PREVIOUS_PERSIST))
-                script = rollback_script(self.nft, self.state_dir, self.persist_path, persisted is not None,
-                                         self.table, live_is_ours and persisted is not None)
-                self._write(self._state(ROLLBACK_SCRIPT), script, 0o700)
-            except OSError as exc:
-                self._fail('confirm_timeout: saving the current rules failed: %s; nothing was applied' % exc)
-        self._stop_timer()
-        systemd_run = self.which('systemd-run')
-        if not systemd_run:
-            self._fail('confirm_timeout needs systemd-run, which is not installed; nothing was applied')
-        rc, out, err = self._run([systemd_run, '--unit', ROLLBACK_UNIT, '--on-active=%d' % timeout,
-                                  '--timer-property=AccuracySec=1s', '--description',
-                                  'docops.onlyoffice host_firewall rollback of an unconfirmed change',
-                                  '/bin/sh', self._state(ROLLBACK_SCRIPT)])
-        if rc != 0:
-            self._fail('confirm_timeout: systemd-run failed: %s; nothing was applied'
-                       % (err or out).strip().replace('\n', '; '))
-
-    def _stop_timer(self):
-        systemctl = self.which('systemctl')
-        if systemctl:
-            self._run([systemctl, 'stop', ROLLBACK_TIMER])
-            self._run([systemctl, 'reset-failed', ROLLBACK_UNIT + '.service', ROLLBACK_TIMER])
-
-    def _disarm(self):
-        self._stop_timer()
-        for name in (PREVIOUS, PREVIOUS_PERSIST, ROLLBACK_SCRIPT):
-            self._remove(self._state(name))
-
-    def _confirm(self):
-        pending = self._rollback_pending()
-        saved = [name for name in (PREVIOUS, ROLLBACK_SCRIPT) if os.path.exists(self._state(name))]
-        rolled_back = self._read(self._state(ROLLED_BACK))
-        if not pending and not saved:
-            if rolled_back:
-                self._fail('too late: the change was already rolled back at %s because no confirmation came in '
-                           'time; apply it again' % rolled_back.strip())
-            return self._result(False, rollback_pending=False)
-        if not pending:
-            self.warnings.append('no rollback timer is running (a reboot ends it), only its saved files: removed')
-        if not self.check_mode:
-            self._disarm()
-        return self._result(True, rollback_pending=False)
+            files = {PREVIOUS: previous}
+            if persisted is not None:
+                files[PREVIOUS_PERSIST] = persisted
+            else:
+                self._remove(self._state(PREVIOUS_PERSIST))
+            self._save_for_rollback(files, rollback_script(self.nft, self.state_dir, self.persist_path,
+                                                           persisted is not None, self.table,
+                                                           live_is_ours and persisted is not None))
+        self._start_timer(timeout)
 
     # -------------------------------------------------------- state=absent
 
-    def _absent(self):
+    def absent(self):
         live = self.live_listing()
         persisted = self._read(self.persist_path)
         unit_exists = os.path.exists(self._unit_path())

@@ -9,36 +9,52 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: host_firewall
-short_description: Own nftables table for incoming traffic, with an SSH guard, commit-confirm and Docker-bypass drops
+short_description: Incoming firewall over nftables, ufw or firewalld, with an SSH guard, commit-confirm and Docker-bypass drops
 version_added: 0.1.0
 description:
-  - Manages B(one) nftables table, C(inet <table>), and nothing else. It never runs C(flush ruleset), never touches
-    another table (Docker's included) and never restarts C(nftables.service) (Debian's C(/etc/nftables.conf)
-    flushes the whole ruleset, Docker's rules too).
-  - The rule set is rendered as one nft file that starts with C(table inet <table> {}) and
-    C(delete table inet <table>), so a single C(nft -f) replaces only our table, atomically. It is checked with
-    C(nft -c) first; when nft rejects it, nothing is applied and the module fails with nft's message on one line.
-  - "Chain C(input) (hook input, priority 0, policy O(default_incoming_policy)): loopback accepted; established and
-    related accepted; the ICMPv6 types IPv6 needs (neighbour and router discovery, MLD, packet-too-big, errors) and
-    echo requests accepted, then the ICMPv4 errors and echo requests; invalid packets dropped; then each O(allow)
-    rule."
-  - "Chain C(forward) (hook forward, priority -1, before Docker's filter chains at priority 0; policy accept),
-    only when O(forward_block_ports) is set: for each port P and each of TCP and UDP the rule
+  - One interface over three backends (O(backend)); it needs no other collection. Every backend accepts
+    loopback and established traffic, applies O(allow) and O(default_incoming_policy) for IPv4 and IPv6, and
+    drops what Docker forwards for O(forward_block_ports).
+  - The SSH port is B(not) added by itself. Before anything changes, the module reads the port sshd really
+    listens on for this connection (see O(ssh_port)) and refuses, unless O(force=true), a rule set with policy
+    C(drop) that does not allow new TCP connections to it (from the address of this connection, when known).
+  - O(confirm_timeout) (commit-confirm) saves, before applying, what the backend needs to put the previous rules
+    back, and starts a transient systemd timer that does so unless a later task with O(state=confirmed) cancels it.
+  - "B(nftables): the module manages one table, C(inet <table>), and nothing else. It never runs
+    C(flush ruleset), never touches another table (Docker's included) and never restarts C(nftables.service)
+    (Debian's C(/etc/nftables.conf) flushes the whole ruleset, Docker's rules too). The rule set is one nft file
+    that starts with C(table inet <table> {}) and C(delete table inet <table>), so a single C(nft -f) replaces only
+    our table, atomically, after C(nft -c) accepted it; when nft rejects it nothing is applied and the module fails
+    with nft's message on one line. It is saved to O(persist_path) and loaded at boot by the unit
+    C(docops-firewall.service), which the module installs in C(/etc/systemd/system) and enables (before
+    C(network-pre.target) and C(docker.service), after C(nftables.service))."
+  - "nftables chain C(input) (hook input, priority 0, policy O(default_incoming_policy)): loopback accepted;
+    established and related accepted; the ICMPv6 types IPv6 needs (neighbour and router discovery, MLD,
+    packet-too-big, errors) and echo requests accepted, then the ICMPv4 errors and echo requests; invalid packets
+    dropped; then each O(allow) rule."
+  - "nftables chain C(forward) (hook forward, priority -1, before Docker's filter chains at priority 0; policy
+    accept), only when O(forward_block_ports) is set: for each port P and each of TCP and UDP the rule
     C(iifname != \"lo\" ct status dnat meta l4proto tcp ct original proto-dst P drop). It drops forwarded traffic
     that was destination-NATed from port P, that is connections to a port that Docker publishes as host port P,
     whatever address it is published on, matched on the port the client asked for (C(ct original proto-dst)),
     since the packet has been rewritten to the container's port by then. In nftables a drop is final, so Docker's
     own accept rules cannot undo it. Traffic between containers by their own addresses is not NATed and not
     affected."
-  - The SSH port is B(not) added by itself. Before anything changes, the module reads the port sshd really
-    listens on for this connection (see O(ssh_port)) and refuses, unless O(force=true), a rule set with policy
-    C(drop) that does not allow new TCP connections to it (from the address of this connection, when known).
-  - The rule set is saved to O(persist_path) and loaded at boot by the unit C(docops-firewall.service), which the
-    module installs in C(/etc/systemd/system) and enables (before C(network-pre.target) and C(docker.service),
-    after C(nftables.service)).
-  - Idempotent. The rule set is unchanged when the persisted file has the same text and the live table is still
-    exactly as the module's last run left it (C(nft list table) is compared with the listing saved then in
-    C(/var/lib/docops-onlyoffice/firewall)); a table changed or removed by someone else is applied again.
+  - "B(ufw): driven through its own command. The module's rules carry the comment C(docops.onlyoffice); rules
+    without it are the operator's and stay untouched. The default incoming policy is set with C(ufw default), ufw
+    is enabled (and so loaded at boot by C(ufw.service)). O(forward_block_ports) go into a marked block of
+    C(/etc/ufw/after.rules) and C(after6.rules) in Docker's C(DOCKER-USER) chain, matched on the original
+    destination port with conntrack (C(-m conntrack --ctstate DNAT --ctorigdstport P)): C(ufw route) rules come
+    after Docker's accept rules and cannot block a published port."
+  - "B(firewalld): driven through C(firewall-cmd), permanent configuration then a reload, in the zone O(zone). Ports
+    allowed from anywhere are zone ports, ports allowed from some sources are rich rules; the zone's target follows
+    O(default_incoming_policy). O(forward_block_ports) become firewalld direct rules in C(DOCKER-USER) with the
+    original destination port. A firewalld reload can drop Docker's rules (Docker before 28.3.3, CVE-2025-54388);
+    the firewall role checks Docker's chains after every change and restarts Docker when they are gone."
+  - Idempotent, in each backend's own words. For nftables the rule set is unchanged when the persisted file has
+    the same text and the live table is still exactly as the module's last run left it (C(nft list table) is
+    compared with the listing saved then in C(/var/lib/docops-onlyoffice/firewall)); a table changed or removed by
+    someone else is applied again.
 author:
   - docops.onlyoffice maintainers (@docops)
 attributes:
@@ -63,10 +79,14 @@ options:
     default: present
   backend:
     description:
-      - The firewall used. Only nftables is implemented.
-      - V(auto) uses nftables when the C(nft) command exists, else fails naming what is missing.
+      - The firewall used.
+      - V(auto) takes the firewall that is active on the host (ufw or firewalld); when none is, our own nftables
+        table (the command C(nft) is needed).
+      - An explicit backend is refused while another one is active (for example V(nftables) while ufw is active),
+        with one line naming both.
+      - A backend whose command is not installed fails (in check mode it warns and reports what would be applied).
     type: str
-    choices: [auto, nftables]
+    choices: [auto, nftables, ufw, firewalld]
     default: auto
   allow:
     description: The incoming connections accepted (besides loopback, established and ICMP), in this order.
@@ -121,12 +141,16 @@ options:
       - While a change is unconfirmed, a further change keeps the saved state from before the first one.
     type: int
     default: 0
+  zone:
+    description:
+      - firewalld only. The zone that gets the rules; by default firewalld's default zone.
+    type: str
   table:
-    description: The name of our table, family C(inet).
+    description: nftables only. The name of our table, family C(inet).
     type: str
     default: docops_firewall
   persist_path:
-    description: The file that holds the rule set for the boot unit, an absolute path.
+    description: nftables only. The file that holds the rule set for the boot unit, an absolute path.
     type: path
     default: /etc/nftables.d/docops-firewall.nft
 notes:
@@ -135,7 +159,6 @@ notes:
     use O(confirm_timeout) so that a rule set which refuses new connections is undone by itself.
   - A transient timer does not survive a reboot; the boot unit then loads the rule set persisted by the
     unconfirmed change.
-  - Only the nftables backend is implemented; ufw and firewalld are not.
 seealso:
   - module: docops.onlyoffice.nginx_site
 '''
@@ -230,9 +253,9 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import
     PROTOCOLS,
     STATES,
     FirewallFailure,
-    FirewallRun,
     parameter_problem,
 )
+from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall_backends import backend_run
 
 SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin']
 
@@ -252,6 +275,7 @@ def main():
             ssh_port=dict(type='int'),
             force=dict(type='bool', default=False),
             confirm_timeout=dict(type='int', default=0),
+            zone=dict(type='str'),
             table=dict(type='str', default=DEFAULT_TABLE),
             persist_path=dict(type='path', default=DEFAULT_PERSIST_PATH),
         ),
@@ -267,11 +291,12 @@ def main():
     def run_command(argv, data=None):
         return module.run_command(argv, data=data)
 
-    run = FirewallRun(module.params, run_command, which, check_mode=module.check_mode)
+    run = None
     try:
+        run = backend_run(module.params, run_command, which, check_mode=module.check_mode)
         result = run.run()
     except FirewallFailure as exc:
-        for warning in run.warnings:
+        for warning in run.warnings if run else []:
             module.warn(warning)
         module.fail_json(msg=exc.msg, **exc.details)
 

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """host_firewall without nft: parameter checks, the SSH port read, the SSH guard, the rendered
-table, unit and rollback script, nft's errors on one line, and FirewallRun with a fake nft that
+table, unit and rollback script, nft's errors on one line, and NftablesRun with a fake nft that
 keeps one table in memory (files under tmp_path).
 """
 
@@ -16,7 +16,7 @@ import os
 import pytest
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _firewall as fw
-from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import FirewallFailure, FirewallRun
+from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import FirewallFailure, NftablesRun
 
 WEB = [dict(port=22), dict(port=80), dict(port=443)]
 
@@ -172,7 +172,7 @@ def test_nft_errors_become_one_line():
     assert fw.error_line('') == 'nft printed nothing'
 
 
-# ---------------------------------------------------------------- FirewallRun with a fake nft
+# ---------------------------------------------------------------- NftablesRun with a fake nft
 
 class FakeHost:
     """nft keeps one table (its "listing" is the text that was loaded); systemctl and systemd-run are recorded."""
@@ -232,7 +232,7 @@ class FakeHost:
     def run(self, check_mode=False, environ=None, **overrides):
         values = params(persist_path=str(self.tmp_path / 'etc' / 'nftables.d' / 'docops-firewall.nft'))
         values.update(overrides)
-        run = FirewallRun(values, self.run_command, self.which, check_mode=check_mode,
+        run = NftablesRun(values, self.run_command, self.which, check_mode=check_mode,
                           environ={'SSH_CONNECTION': '172.18.0.1 40000 172.18.0.2 22'} if environ is None else environ,
                           state_dir=str(self.tmp_path / 'state'), unit_dir=str(self.tmp_path / 'units'),
                           proc_dir=str(self.tmp_path / 'no-proc'))
@@ -280,10 +280,6 @@ def test_rejected_rule_set_is_not_applied(tmp_path):
 
 
 def test_missing_nft_is_one_line(tmp_path):
-    with pytest.raises(FirewallFailure) as caught:
-        FakeHost(tmp_path, nft=False).run()
-    assert caught.value.msg == ('backend auto: no supported firewall found: the nft command (Debian package '
-                                'nftables) is missing')
     with pytest.raises(FirewallFailure) as caught:
         FakeHost(tmp_path, nft=False).run(backend='nftables')
     assert 'backend nftables: the nft command is not installed' in caught.value.msg
@@ -341,3 +337,41 @@ def test_explicit_ssh_port_is_guarded(tmp_path):
     with pytest.raises(FirewallFailure) as caught:
         host.run(ssh_port=2222, environ={})
     assert 'SSH port 2222' in caught.value.msg and '(read from ssh_port)' in caught.value.msg
+
+
+# ---------------------------------------------------------------- choosing the backend
+
+NOTHING = dict(nft=False, ufw=False, ufw_active=False, firewalld=False, firewalld_active=False)
+
+
+@pytest.mark.parametrize('requested, found, expected', [
+    ('auto', {}, 'nftables'),                                   # nothing installed: ours, installed by the role
+    ('auto', dict(nft=True), 'nftables'),
+    ('auto', dict(nft=True, ufw=True), 'nftables'),             # ufw installed but inactive does not own the host
+    ('auto', dict(ufw=True), 'ufw'),
+    ('auto', dict(firewalld=True), 'firewalld'),
+    ('auto', dict(nft=True, ufw=True, ufw_active=True), 'ufw'),
+    ('auto', dict(nft=True, firewalld=True, firewalld_active=True), 'firewalld'),
+    ('nftables', dict(nft=True, ufw=True), 'nftables'),
+    ('ufw', dict(ufw=True, ufw_active=True), 'ufw'),
+    ('ufw', {}, 'ufw'),                                         # missing: the backend's own prepare() says so
+    ('firewalld', dict(firewalld=True, firewalld_active=True), 'firewalld'),
+])
+def test_backend_choice(requested, found, expected):
+    assert fw.choose_backend(requested, dict(NOTHING, **found)) == (expected, None)
+
+
+@pytest.mark.parametrize('requested, found, message', [
+    ('nftables', dict(nft=True, ufw=True, ufw_active=True),
+     'backend nftables: ufw is active on this host and owns its firewall; set backend=ufw (or auto), or stop and '
+     'disable ufw first'),
+    ('ufw', dict(ufw=True, firewalld=True, firewalld_active=True),
+     'backend ufw: firewalld is active on this host and owns its firewall; set backend=firewalld (or auto), or stop '
+     'and disable firewalld first'),
+    ('firewalld', dict(firewalld=True, ufw=True, ufw_active=True), 'backend firewalld: ufw is active'),
+    ('auto', dict(ufw=True, ufw_active=True, firewalld=True, firewalld_active=True),
+     'backend auto: both firewalld and ufw are active on this host'),
+])
+def test_backend_chosen_while_another_is_active_is_refused(requested, found, message):
+    backend, problem = fw.choose_backend(requested, dict(NOTHING, **found))
+    assert backend is None and problem.startswith(message) and '\n' not in problem
