@@ -7,6 +7,7 @@ collection's pinned tag, which needs the server to reach Docker Hub.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -67,6 +68,7 @@ def main():
     baseurl = fetch("https://127.0.0.1:%d/baseurl" % https)
     version = fetch("https://127.0.0.1:%d/index.html" % https)
     redirect = fetch("http://127.0.0.1:%d/welcome/" % http, redirect=True)
+    firewall = firewall_summary()
     say("summary")
     print("  Image: %s" % ("onlyoffice/documentserver (real)" if args.real_image
                            else "Document Server SIMULATOR (test double, not the real server)"))
@@ -77,8 +79,21 @@ def main():
     print("  /index.html: %s" % (version or "no answer"))
     print("  http://127.0.0.1:%d/welcome/ redirects to: %s" % (http, redirect or "no redirect"))
     print("  Container: http://127.0.0.1:%d on %s, published on the server's loopback only" % (port, NAME))
+    print("  Firewall on %s: %s" % (NAME, firewall))
     print("  Remove the demo server: bash demo/run.sh --down")
     return 0 if health == "true" else 1
+
+
+def firewall_summary():
+    """What the firewall role left on the server: the incoming policy and the ports accepted (read with nft)."""
+    done = subprocess.run(["docker", "exec", NAME, "nft", "list", "table", "inet", "docops_firewall"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return "no docops_firewall table (%s)" % (done.stderr.strip() or "nft failed")
+    policy = re.search(r"hook input .*policy (\w+);", done.stdout)
+    ports = re.findall(r"(tcp|udp) dport (\d+) accept", done.stdout)
+    return "incoming %s except %s (nftables table inet docops_firewall)" % (
+        policy.group(1) if policy else "?", ", ".join("%s/%s" % (port, proto) for proto, port in ports))
 
 
 def fetch(url, redirect=False):

@@ -400,6 +400,7 @@ class HostRun:
         self.unit_dir = unit_dir
         self.proc_dir = proc_dir
         self.warnings = []
+        self.installed = True  # prepare() says whether the backend's command is there
 
     # -------------------------------------------------------- helpers
 
@@ -560,7 +561,8 @@ class HostRun:
         return self._result(True, rollback_pending=False)
 
     def _result(self, changed, **extra):
-        result = dict(changed=changed, backend=self.BACKEND, rollback_unit=ROLLBACK_TIMER, warnings=self.warnings)
+        result = dict(changed=changed, backend=self.BACKEND, installed=self.installed, rollback_unit=ROLLBACK_TIMER,
+                      warnings=self.warnings)
         result.update(self._result_extra())
         result.update(extra)
         return result
@@ -608,6 +610,7 @@ class NftablesRun(HostRun):
 
     def prepare(self):
         self.nft = self.which('nft')
+        self.installed = bool(self.nft)
         if self.nft:
             return
         problem = 'backend nftables: the nft command is not installed (Debian package nftables)'

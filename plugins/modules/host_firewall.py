@@ -196,14 +196,18 @@ EXAMPLES = r'''
 RETURN = r'''
 table:
   description: The table managed, family C(inet).
-  returned: always
+  returned: with the nftables backend
   type: str
   sample: docops_firewall
 backend:
-  description: The backend used.
+  description: The backend used (the one O(backend=auto) chose).
   returned: always
   type: str
   sample: nftables
+installed:
+  description: Whether the backend's command is installed (false only in check mode, which then only warns).
+  returned: success
+  type: bool
 ssh_port:
   description: The SSH port the guard protected (the first one when C(sshd -T) lists several).
   returned: with O(state=present)
@@ -216,12 +220,12 @@ ssh_port_source:
   sample: SSH_CONNECTION
 persist_path:
   description: The file the boot unit loads.
-  returned: success
+  returned: with the nftables backend
   type: str
   sample: /etc/nftables.d/docops-firewall.nft
 unit:
   description: The boot unit.
-  returned: success
+  returned: with the nftables backend
   type: str
   sample: docops-firewall.service
 rollback_unit:
