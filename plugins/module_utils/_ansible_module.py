@@ -87,3 +87,26 @@ def _infinite_integers(argument_spec, params, prefix=''):
         elif option.get('options') and isinstance(value, list):
             for index, item in enumerate(value):
                 yield from _infinite_integers(option['options'], item, '%s[%d].' % (label, index))
+
+
+def exit_from_run(module, failure, make, call=None, diff_unchanged=False):
+    """Exit a module with the result of one run object, or fail with its one-line message.
+
+    MAKE() builds the run object and CALL(run) (default ``run.run()``) returns the result dict; a FAILURE
+    exception (with ``msg`` and ``details``) from either becomes ``fail_json``. The run's ``warnings`` go to
+    ``module.warn``; the result's ``diff`` is kept only in diff mode, and only for a change unless DIFF_UNCHANGED.
+    """
+    run = None
+    try:
+        run = make()
+        result = call(run) if call else run.run()
+    except failure as exc:
+        for warning in getattr(run, 'warnings', None) or []:
+            module.warn(warning)
+        module.fail_json(msg=exc.msg, **exc.details)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
+    diff = result.pop('diff', None)
+    if module._diff and diff is not None and (result.get('changed') or diff_unchanged):
+        result['diff'] = diff
+    module.exit_json(**result)

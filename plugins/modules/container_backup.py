@@ -201,7 +201,7 @@ actions:
   sample: ["run documentserver-prepare4shutdown.sh", "stop container", "archive onlyoffice-documentserver_data"]
 '''
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module, exit_from_run
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils._backup import (
     DEFAULT_DEST,
@@ -239,18 +239,9 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     run = BackupRun(client_for(module), module.params, check_mode=module.check_mode)
-    try:
-        result = run.present() if module.params['state'] == 'present' else run.restored()
-    except ModuleFailure as exc:
-        for warning in run.warnings:
-            module.warn(warning)
-        module.fail_json(msg=exc.msg, **exc.details)
-
-    for warning in result.pop('warnings'):
-        module.warn(warning)
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    exit_from_run(module, ModuleFailure, lambda: run,
+                  lambda run: run.present() if module.params['state'] == 'present' else run.restored(),
+                  diff_unchanged=True)
 
 
 if __name__ == '__main__':

@@ -179,7 +179,7 @@ diff:
   elements: dict
 '''
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module, exit_from_run
 from ansible_collections.docops.onlyoffice.plugins.module_utils._nginx_site import (
     DEFAULT_CONF_DIR,
     DEFAULT_MODE,
@@ -210,19 +210,8 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     binary, binary_problem = resolve_binary(module.params['nginx_binary'], module.get_bin_path)
-    run = SiteRun(module.params, module.run_command, binary, binary_problem, check_mode=module.check_mode)
-    try:
-        result = run.run()
-    except SiteFailure as exc:
-        for warning in run.warnings:
-            module.warn(warning)
-        module.fail_json(msg=exc.msg, **exc.details)
-
-    for warning in result.pop('warnings'):
-        module.warn(warning)
-    if not module._diff or not result['changed']:
-        result.pop('diff')
-    module.exit_json(**result)
+    exit_from_run(module, SiteFailure,
+                  lambda: SiteRun(module.params, module.run_command, binary, binary_problem, check_mode=module.check_mode))
 
 
 if __name__ == '__main__':
