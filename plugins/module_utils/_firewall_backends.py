@@ -16,9 +16,11 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import
     NftablesRun,
     choose_backend,
 )
+from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall_ufw import UfwRun
 
 RUNS = {
     'nftables': NftablesRun,
+    'ufw': UfwRun,
 }
 
 

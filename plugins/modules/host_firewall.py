@@ -40,12 +40,31 @@ description:
     since the packet has been rewritten to the container's port by then. In nftables a drop is final, so Docker's
     own accept rules cannot undo it. Traffic between containers by their own addresses is not NATed and not
     affected."
-  - "B(ufw): driven through its own command. The module's rules carry the comment C(docops.onlyoffice); rules
-    without it are the operator's and stay untouched. The default incoming policy is set with C(ufw default), ufw
-    is enabled (and so loaded at boot by C(ufw.service)). O(forward_block_ports) go into a marked block of
-    C(/etc/ufw/after.rules) and C(after6.rules) in Docker's C(DOCKER-USER) chain, matched on the original
-    destination port with conntrack (C(-m conntrack --ctstate DNAT --ctorigdstport P)): C(ufw route) rules come
-    after Docker's accept rules and cannot block a published port."
+  - "B(ufw): driven through its own command (C(ufw allow), C(ufw delete), C(ufw default), C(ufw --force enable),
+    C(ufw reload)); the current state is read from C(ufw status), C(ufw show added), C(/etc/default/ufw),
+    C(/etc/ufw/ufw.conf) and the blocks below, and the diff shows it in ufw's words. Each O(allow) rule and source is
+    one ufw rule with the comment C(docops.onlyoffice), for example C(ufw allow 22/tcp comment 'docops.onlyoffice')
+    (IPv4 and IPv6) or C(ufw allow from 192.0.2.0/24 to any port 22 proto tcp comment 'docops.onlyoffice'); rules
+    with that comment that are no longer wanted are deleted. Rules without it are the operator's and never touched;
+    a wanted rule the operator already has (same port, protocol and source) is not added again, since ufw would move
+    our comment onto it. O(default_incoming_policy=drop) is C(ufw default deny incoming), V(accept) is
+    C(ufw default allow incoming); ufw is enabled, and so loaded at boot by C(ufw.service)."
+  - "ufw and O(forward_block_ports): a block between C(# BEGIN docops.onlyoffice host_firewall) and
+    C(# END docops.onlyoffice host_firewall) is appended to C(/etc/ufw/after.rules) and C(after6.rules): a C(*filter)
+    section that declares Docker's chain C(:DOCKER-USER - [0:0]) (so ufw's C(iptables-restore -n) empties and fills
+    it again at each start and reload) with, for each port P and each of TCP and UDP,
+    C(-A DOCKER-USER ! -i lo -p tcp -m conntrack --ctstate DNAT --ctorigdstport P -j DROP), then C(COMMIT). Docker's
+    C(FORWARD) chain jumps to C(DOCKER-USER) before its own accept rules; C(ufw route) rules come after them and
+    cannot block a published port. Docker's own chains survive C(ufw reload), C(ufw disable) and C(ufw enable). Without
+    ports the block is removed and its rules are deleted from the live chain (ufw leaves a chain it no longer declares
+    alone)."
+  - "ufw, failures, commit-confirm and O(state=absent): when a ufw command fails, the module puts back ufw's files
+    (C(/etc/ufw/user.rules), C(user6.rules), C(after.rules), C(after6.rules), C(ufw.conf), C(/etc/default/ufw)),
+    loads them again (C(ufw reload), or C(ufw disable) when ufw was not enabled) and fails with the command and
+    ufw's message on one line. O(confirm_timeout) saves and restores the same files. O(state=absent) deletes the
+    module's rules and blocks and leaves ufw enabled or not, and its default policy, as they are; while ufw stays
+    active with a policy other than allow it refuses, unless O(force=true), when the operator's rules that stay do not
+    allow the SSH port in use (application profiles such as C(OpenSSH) are read with C(ufw app info))."
   - "B(firewalld): driven through C(firewall-cmd), permanent configuration then a reload, in the zone O(zone). Ports
     allowed from anywhere are zone ports, ports allowed from some sources are rich rules; the zone's target follows
     O(default_incoming_policy). O(forward_block_ports) become firewalld direct rules in C(DOCKER-USER) with the
@@ -61,11 +80,15 @@ attributes:
   check_mode:
     support: full
     description:
-      - Reports whether the rule set would change, with the diff; nothing is applied or written. When nft is
-        installed, C(nft -c) still checks the rule set. Without nft it warns and reports what would be applied.
+      - Reports whether the rule set would change, with the diff; nothing is applied or written. With nftables,
+        C(nft -c) still checks the rule set. Without the backend's command it warns and reports what would be
+        applied.
   diff_mode:
     support: full
-    description: The table before and after, as nft text.
+    description:
+      - The state before and after in the backend's own words. nftables - the table as nft text. ufw - the status,
+        the default incoming policy, our C(ufw show added) lines and our blocks of C(after.rules) and C(after6.rules).
+        firewalld - see the description of the firewalld backend.
 options:
   state:
     description:
@@ -248,7 +271,7 @@ nft_output:
   type: str
 '''
 
-from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module
+from ansible_collections.docops.onlyoffice.plugins.module_utils._ansible_module import ansible_module, exit_from_run
 from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import (
     BACKENDS,
     DEFAULT_PERSIST_PATH,
@@ -295,21 +318,8 @@ def main():
     def run_command(argv, data=None):
         return module.run_command(argv, data=data)
 
-    run = None
-    try:
-        run = backend_run(module.params, run_command, which, check_mode=module.check_mode)
-        result = run.run()
-    except FirewallFailure as exc:
-        for warning in run.warnings if run else []:
-            module.warn(warning)
-        module.fail_json(msg=exc.msg, **exc.details)
-
-    for warning in result.pop('warnings'):
-        module.warn(warning)
-    diff = result.pop('diff', [])
-    if module._diff and result['changed'] and diff:
-        result['diff'] = diff
-    module.exit_json(**result)
+    exit_from_run(module, FirewallFailure,
+                  lambda: backend_run(module.params, run_command, which, check_mode=module.check_mode))
 
 
 if __name__ == '__main__':
