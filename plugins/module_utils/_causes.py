@@ -137,8 +137,8 @@ def _crash_loop(e):
 
 def _container_exited(e):
     if _get(e, 'container.found') and _get(e, 'container.running') is False and not _get(e, 'container.restarting'):
-        return 'state %s, exit code %s, last log: %s' % (_get(e, 'container.status'), _get(e, 'container.exit_code'),
-                                                        _last(_get(e, 'container.logs') or []) or 'none')
+        return 'state %s, exit code %s, last log: %s' % (
+            _get(e, 'container.status'), _get(e, 'container.exit_code'), _last(_get(e, 'container.logs') or []) or 'none')
     return None
 
 
@@ -248,11 +248,12 @@ def _upstream_port_mismatch(e):
 
 
 def _upstream_scheme_wrong(e):
+    upstream_ports = [_host_port(item)[1] for item in _get(e, 'gateway.upstreams') or []]
     for item in _get(e, 'container.published') or []:
-        if str(item.get('container_port', '')).split('/')[0] == '443' and int(item.get('host_port', 0) or 0) in [
-                port for _host, port in (_host_port(u) for u in _get(e, 'gateway.upstreams') or [])]:
-            return 'the gateway proxies to host port %s, which is the container\'s 443 (TLS only with certificates ' \
-                   'in Data/certs)' % item.get('host_port')
+        container_port = str(item.get('container_port', '')).partition('/')[0]
+        if container_port == '443' and int(item.get('host_port', 0) or 0) in upstream_ports:
+            return ("the gateway proxies to host port %s, which is the container's 443 (TLS only with certificates "
+                    "in Data/certs)" % item.get('host_port'))
     return None
 
 

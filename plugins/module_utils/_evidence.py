@@ -38,7 +38,7 @@ def nginx_upstreams(config):
         scheme, target = match.group(1), match.group(2)
         default_port = '443' if scheme == 'https' else '80'
         if target in blocks:
-            servers = [server for server in _SERVER.findall(blocks[target])]
+            servers = _SERVER.findall(blocks[target])
             name = target
         else:
             servers, name = [target], None
