@@ -30,7 +30,8 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._files import wr
 from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import Range
 
 STATES = ('present', 'absent', 'confirmed')
-BACKENDS = ('auto', 'nftables', 'ufw', 'firewalld')
+# firewalld is detected (an active firewalld is refused) but not driven yet.
+BACKENDS = ('auto', 'nftables', 'ufw')
 PROTOCOLS = ('tcp', 'udp')
 POLICIES = ('drop', 'accept')
 DEFAULT_TABLE = 'docops_firewall'
@@ -50,7 +51,6 @@ PREVIOUS_PERSIST = 'previous-persist.nft'  # commit-confirm: the persisted file 
 ROLLBACK_SCRIPT = 'rollback.sh'       # commit-confirm: what the timer runs
 ROLLED_BACK = 'rolled-back'           # written by the rollback script: a late confirmation must not pass silently
 
-_ZONE_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_/-]{0,16}$')
 _TABLE_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]{0,31}$')
 _ICMPV6 = ('destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem', 'echo-request',
            'nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert',
@@ -107,9 +107,6 @@ def parameter_problem(params):
             or any(char in path for char in '\0\n\r\t "\'\\%$;')):
         return ('persist_path must be an absolute file path without spaces, quotes, "%%", "$", ";" or '
                 'backslashes, got %r' % (path,))
-    zone = params.get('zone')
-    if zone is not None and (not isinstance(zone, str) or not _ZONE_RE.match(zone)):
-        return 'zone must be a firewalld zone name (letters, digits, "_", "-", "/", at most 17), got %r' % (zone,)
     if params.get('default_incoming_policy', 'drop') not in POLICIES:
         return 'default_incoming_policy must be one of drop, accept, got %r' % (params.get('default_incoming_policy'),)
     for index, rule in enumerate(params.get('allow') or []):
@@ -363,13 +360,17 @@ def choose_backend(requested, found):
     if len(active) > 1:
         return None, ('backend %s: both firewalld and ufw are active on this host; stop and disable one of them first'
                       % requested)
+    if active and active[0] not in BACKENDS:
+        return None, ('backend %s: %s is active on this host and owns its firewall, and host_firewall does not drive '
+                      '%s (only %s); manage it yourself, or stop and disable %s first'
+                      % (requested, active[0], active[0], ', '.join(BACKENDS[1:]), active[0]))
     if requested == 'auto':
         if active:
             return active[0], None
         # Nothing active: our own nftables table, whose command the firewall role installs when missing.
-        if found.get('nft') or not (found.get('ufw') or found.get('firewalld')):
+        if found.get('nft') or not found.get('ufw'):
             return 'nftables', None
-        return ('ufw' if found.get('ufw') else 'firewalld'), None
+        return 'ufw', None
     if active and active[0] != requested:
         return None, ('backend %s: %s is active on this host and owns its firewall; set backend=%s (or auto), or '
                       'stop and disable %s first' % (requested, active[0], active[0], active[0]))

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: host_firewall
-short_description: Incoming firewall over nftables, ufw or firewalld, with an SSH guard, commit-confirm and Docker-bypass drops
+short_description: Incoming firewall over nftables or ufw, with an SSH guard, commit-confirm and Docker-bypass drops
 version_added: 0.1.0
 description:
   - One interface over three backends (O(backend)); it needs no other collection. Every backend accepts
@@ -65,11 +65,8 @@ description:
     module's rules and blocks and leaves ufw enabled or not, and its default policy, as they are; while ufw stays
     active with a policy other than allow it refuses, unless O(force=true), when the operator's rules that stay do not
     allow the SSH port in use (application profiles such as C(OpenSSH) are read with C(ufw app info))."
-  - "B(firewalld): driven through C(firewall-cmd), permanent configuration then a reload, in the zone O(zone). Ports
-    allowed from anywhere are zone ports, ports allowed from some sources are rich rules; the zone's target follows
-    O(default_incoming_policy). O(forward_block_ports) become firewalld direct rules in C(DOCKER-USER) with the
-    original destination port. A firewalld reload can drop Docker's rules (Docker before 28.3.3, CVE-2025-54388);
-    the firewall role checks Docker's chains after every change and restarts Docker when they are gone."
+  - B(firewalld) is detected but not driven yet. While firewalld is active the module refuses every backend,
+    with one line saying so, before anything changes.
   - Idempotent, in each backend's own words. For nftables the rule set is unchanged when the persisted file has
     the same text and the live table is still exactly as the module's last run left it (C(nft list table) is
     compared with the listing saved then in C(/var/lib/docops-onlyoffice/firewall)); a table changed or removed by
@@ -88,12 +85,13 @@ attributes:
     description:
       - The state before and after in the backend's own words. nftables - the table as nft text. ufw - the status,
         the default incoming policy, our C(ufw show added) lines and our blocks of C(after.rules) and C(after6.rules).
-        firewalld - see the description of the firewalld backend.
 options:
   state:
     description:
-      - V(present) applies the rule set, persists it and enables the boot unit.
-      - V(absent) deletes our table, the persisted file, the boot unit and any pending rollback.
+      - V(present) applies the rule set and makes it last across reboots (nftables - the persisted file and the boot
+        unit; ufw - ufw enabled, its own files).
+      - V(absent) removes what the module made (nftables - our table, the persisted file, the boot unit; ufw - our
+        commented rules and our blocks, ufw's state and policy left as they are) and any pending rollback.
       - V(confirmed) confirms an earlier change applied with O(confirm_timeout); it stops the rollback timer and
         removes the saved rules. It fails when the rollback already happened. The other options are ignored, except
         O(table) and O(persist_path).
@@ -103,13 +101,13 @@ options:
   backend:
     description:
       - The firewall used.
-      - V(auto) takes the firewall that is active on the host (ufw or firewalld); when none is, our own nftables
+      - V(auto) takes ufw when it is active on the host; when it is not, our own nftables
         table (the command C(nft) is needed).
       - An explicit backend is refused while another one is active (for example V(nftables) while ufw is active),
         with one line naming both.
       - A backend whose command is not installed fails (in check mode it warns and reports what would be applied).
     type: str
-    choices: [auto, nftables, ufw, firewalld]
+    choices: [auto, nftables, ufw]
     default: auto
   allow:
     description: The incoming connections accepted (besides loopback, established and ICMP), in this order.
@@ -164,10 +162,6 @@ options:
       - While a change is unconfirmed, a further change keeps the saved state from before the first one.
     type: int
     default: 0
-  zone:
-    description:
-      - firewalld only. The zone that gets the rules; by default firewalld's default zone.
-    type: str
   table:
     description: nftables only. The name of our table, family C(inet).
     type: str
@@ -302,7 +296,6 @@ def main():
             ssh_port=dict(type='int'),
             force=dict(type='bool', default=False),
             confirm_timeout=dict(type='int', default=0),
-            zone=dict(type='str'),
             table=dict(type='str', default=DEFAULT_TABLE),
             persist_path=dict(type='path', default=DEFAULT_PERSIST_PATH),
         ),

@@ -349,13 +349,11 @@ NOTHING = dict(nft=False, ufw=False, ufw_active=False, firewalld=False, firewall
     ('auto', dict(nft=True), 'nftables'),
     ('auto', dict(nft=True, ufw=True), 'nftables'),             # ufw installed but inactive does not own the host
     ('auto', dict(ufw=True), 'ufw'),
-    ('auto', dict(firewalld=True), 'firewalld'),
+    ('auto', dict(firewalld=True), 'nftables'),                 # firewalld installed but stopped: not in the way
     ('auto', dict(nft=True, ufw=True, ufw_active=True), 'ufw'),
-    ('auto', dict(nft=True, firewalld=True, firewalld_active=True), 'firewalld'),
     ('nftables', dict(nft=True, ufw=True), 'nftables'),
     ('ufw', dict(ufw=True, ufw_active=True), 'ufw'),
     ('ufw', {}, 'ufw'),                                         # missing: the backend's own prepare() says so
-    ('firewalld', dict(firewalld=True, firewalld_active=True), 'firewalld'),
 ])
 def test_backend_choice(requested, found, expected):
     assert fw.choose_backend(requested, dict(NOTHING, **found)) == (expected, None)
@@ -366,9 +364,10 @@ def test_backend_choice(requested, found, expected):
      'backend nftables: ufw is active on this host and owns its firewall; set backend=ufw (or auto), or stop and '
      'disable ufw first'),
     ('ufw', dict(ufw=True, firewalld=True, firewalld_active=True),
-     'backend ufw: firewalld is active on this host and owns its firewall; set backend=firewalld (or auto), or stop '
-     'and disable firewalld first'),
-    ('firewalld', dict(firewalld=True, ufw=True, ufw_active=True), 'backend firewalld: ufw is active'),
+     'backend ufw: firewalld is active on this host and owns its firewall, and host_firewall does not drive '
+     'firewalld (only nftables, ufw); manage it yourself, or stop and disable firewalld first'),
+    ('auto', dict(nft=True, firewalld=True, firewalld_active=True), 'backend auto: firewalld is active on this host'),
+    ('nftables', dict(nft=True, firewalld=True, firewalld_active=True), 'backend nftables: firewalld is active'),
     ('auto', dict(ufw=True, ufw_active=True, firewalld=True, firewalld_active=True),
      'backend auto: both firewalld and ufw are active on this host'),
 ])
