@@ -30,8 +30,7 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._files import wr
 from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import Range
 
 STATES = ('present', 'absent', 'confirmed')
-# firewalld is detected (an active firewalld is refused) but not driven yet.
-BACKENDS = ('auto', 'nftables', 'ufw')
+BACKENDS = ('auto', 'nftables', 'ufw', 'firewalld')
 PROTOCOLS = ('tcp', 'udp')
 POLICIES = ('drop', 'accept')
 DEFAULT_TABLE = 'docops_firewall'
@@ -51,6 +50,7 @@ PREVIOUS_PERSIST = 'previous-persist.nft'  # commit-confirm: the persisted file 
 ROLLBACK_SCRIPT = 'rollback.sh'       # commit-confirm: what the timer runs
 ROLLED_BACK = 'rolled-back'           # written by the rollback script: a late confirmation must not pass silently
 
+_ZONE_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_/-]{0,16}$')
 _TABLE_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]{0,31}$')
 _ICMPV6 = ('destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem', 'echo-request',
            'nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert',
@@ -107,6 +107,9 @@ def parameter_problem(params):
             or any(char in path for char in '\0\n\r\t "\'\\%$;')):
         return ('persist_path must be an absolute file path without spaces, quotes, "%%", "$", ";" or '
                 'backslashes, got %r' % (path,))
+    zone = params.get('zone')
+    if zone is not None and (not isinstance(zone, str) or not _ZONE_RE.match(zone)):
+        return 'zone must be a firewalld zone name (letters, digits, "_", "-", "/", at most 17), got %r' % (zone,)
     if params.get('default_incoming_policy', 'drop') not in POLICIES:
         return 'default_incoming_policy must be one of drop, accept, got %r' % (params.get('default_incoming_policy'),)
     for index, rule in enumerate(params.get('allow') or []):
@@ -546,7 +549,17 @@ class HostRun:
         for name in tuple(self.SAVED) + (ROLLBACK_SCRIPT,):
             self._remove(self._state(name))
 
+    def _rollback_running(self):
+        systemctl = self.which('systemctl')
+        if not systemctl:
+            return False
+        state = self._run([systemctl, 'is-active', ROLLBACK_UNIT + '.service'])[1].strip()
+        return state in ('active', 'activating')
+
     def _confirm(self):
+        if self._rollback_running():
+            self._fail('too late: the rollback of the unconfirmed change is running now; wait for it to finish, '
+                       'then apply the change again')
         pending = self._rollback_pending()
         saved = [name for name in tuple(self.SAVED) + (ROLLBACK_SCRIPT,) if os.path.exists(self._state(name))]
         rolled_back = self._read(self._state(ROLLED_BACK))

@@ -16,11 +16,13 @@ from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall import
     NftablesRun,
     choose_backend,
 )
+from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall_firewalld import FirewalldRun
 from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall_ufw import UfwRun
 
 RUNS = {
     'nftables': NftablesRun,
     'ufw': UfwRun,
+    'firewalld': FirewalldRun,
 }
 
 

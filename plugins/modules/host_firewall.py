@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: host_firewall
-short_description: Incoming firewall over nftables or ufw, with an SSH guard, commit-confirm and Docker-bypass drops
+short_description: Incoming firewall over nftables, ufw or firewalld, with an SSH guard, commit-confirm and Docker-bypass drops
 version_added: 0.1.0
 description:
   - One interface over three backends (O(backend)); it needs no other collection. Every backend accepts
@@ -65,8 +65,38 @@ description:
     module's rules and blocks and leaves ufw enabled or not, and its default policy, as they are; while ufw stays
     active with a policy other than allow it refuses, unless O(force=true), when the operator's rules that stay do not
     allow the SSH port in use (application profiles such as C(OpenSSH) are read with C(ufw app info))."
-  - B(firewalld) is detected but not driven yet. While firewalld is active the module refuses every backend,
-    with one line saying so, before anything changes.
+  - "B(firewalld): the permanent configuration of the zone O(zone) and firewalld's direct rules, written with
+    C(firewall-cmd --permanent) while firewalld runs (then C(firewall-cmd --reload)), with C(firewall-offline-cmd)
+    while it does not (then firewalld is started and enabled; D-Bus reads its configuration again first, since a
+    firewalld installed while services may not start (policy-rc.d) leaves the bus policies of firewalld and polkit
+    unread and every C(firewall-cmd) call unanswered). The zone's ports and rich rules become exactly ours: each
+    O(allow) rule from anywhere is a zone port (C(22/tcp)), each source a rich rule
+    (C(rule family=\"ipv4\" source address=\"192.0.2.0/24\" port port=\"22\" protocol=\"tcp\" accept));
+    the zone's services other than C(dhcpv6-client) are removed (they open ports not asked for; the diff shows them);
+    the zone's target is C(DROP) for O(default_incoming_policy=drop), C(ACCEPT) for V(accept). Its other settings
+    (interfaces, sources, protocols, forward ports, masquerade, ICMP blocks) are left as they are. A zone that is
+    not the default zone and has no interfaces or sources applies to nothing: the module warns."
+  - "firewalld and O(forward_block_ports): for each port P and each of TCP and UDP, IPv4 and IPv6, the direct rule
+    C(ipv4 filter DOCKER-USER 0 ! -i lo -p tcp -m conntrack --ctstate DNAT --ctorigdstport P -m comment --comment
+    docops.onlyoffice -j DROP), and the chain declared (C(--direct --add-chain ipv4 filter DOCKER-USER)): every
+    start and reload of firewalld flushes the iptables tables, and a direct rule for a chain that does not exist
+    then fails the reload. firewalld creates the chain with our rules first; Docker (at its start, or on firewalld's
+    reload signal) finds it and appends its C(RETURN). Only direct rules with that comment are ever removed; the
+    chain declaration goes with our last rule in it. Starting or stopping firewalld flushes Docker's chains too; a
+    Docker that started while firewalld ran puts them back by itself when firewalld starts or reloads, one that
+    started before firewalld (as at the first run) does not. The firewall role checks Docker's NAT chain after every
+    change and restarts Docker when it is gone."
+  - "firewalld, failures, commit-confirm and O(state=absent): when a command fails, the module puts back
+    C(/etc/firewalld/zones/<zone>.xml) (or removes it, for a stock zone that had none) and C(/etc/firewalld/direct.xml),
+    loads them again (C(firewall-cmd --reload), or stops firewalld when it was not running) and fails with the
+    command and firewalld's message on one line. O(confirm_timeout) saves and restores the same files and
+    firewalld's state (running, enabled), and restarts Docker when its NAT chain is gone afterwards. The zone ports
+    and rich rules the last run made are recorded in C(/var/lib/docops-onlyoffice/firewall/firewalld-applied.json);
+    O(state=absent) removes those and our direct rules, reloads, and leaves firewalld running and the zone's target
+    and services as they are; while firewalld runs with a target other than C(ACCEPT) it refuses, unless
+    O(force=true), when what stays in the zone (ports, rich rules, services) does not let the SSH port in use in.
+    A permanent configuration that differs from the running one in what the module manages (or a firewalld in state
+    C(failed)) is a change: it is reloaded."
   - Idempotent, in each backend's own words. For nftables the rule set is unchanged when the persisted file has
     the same text and the live table is still exactly as the module's last run left it (C(nft list table) is
     compared with the listing saved then in C(/var/lib/docops-onlyoffice/firewall)); a table changed or removed by
@@ -85,13 +115,18 @@ attributes:
     description:
       - The state before and after in the backend's own words. nftables - the table as nft text. ufw - the status,
         the default incoming policy, our C(ufw show added) lines and our blocks of C(after.rules) and C(after6.rules).
+        firewalld - its state and whether it is enabled, the zone's target, services, ports and rich rules as
+        C(firewall-cmd --list-all) prints them, our direct chains and rules as C(firewall-cmd --direct --get-all-rules)
+        does.
 options:
   state:
     description:
       - V(present) applies the rule set and makes it last across reboots (nftables - the persisted file and the boot
-        unit; ufw - ufw enabled, its own files).
+        unit; ufw - ufw enabled, its own files; firewalld - its permanent configuration, firewalld enabled).
       - V(absent) removes what the module made (nftables - our table, the persisted file, the boot unit; ufw - our
-        commented rules and our blocks, ufw's state and policy left as they are) and any pending rollback.
+        commented rules and our blocks, ufw's state and policy left as they are; firewalld - the zone ports and rich
+        rules of the last run and our direct rules, firewalld's state, the zone's target and services left as they
+        are) and any pending rollback.
       - V(confirmed) confirms an earlier change applied with O(confirm_timeout); it stops the rollback timer and
         removes the saved rules. It fails when the rollback already happened. The other options are ignored, except
         O(table) and O(persist_path).
@@ -101,13 +136,13 @@ options:
   backend:
     description:
       - The firewall used.
-      - V(auto) takes ufw when it is active on the host; when it is not, our own nftables
+      - V(auto) takes the firewall that is active on the host (ufw or firewalld); when none is, our own nftables
         table (the command C(nft) is needed).
       - An explicit backend is refused while another one is active (for example V(nftables) while ufw is active),
         with one line naming both.
       - A backend whose command is not installed fails (in check mode it warns and reports what would be applied).
     type: str
-    choices: [auto, nftables, ufw]
+    choices: [auto, nftables, ufw, firewalld]
     default: auto
   allow:
     description: The incoming connections accepted (besides loopback, established and ICMP), in this order.
@@ -162,6 +197,11 @@ options:
       - While a change is unconfirmed, a further change keeps the saved state from before the first one.
     type: int
     default: 0
+  zone:
+    description:
+      - firewalld only. The zone that gets the rules, an existing one; by default firewalld's default zone (read with
+        C(firewall-cmd --get-default-zone)).
+    type: str
   table:
     description: nftables only. The name of our table, family C(inet).
     type: str
@@ -259,6 +299,11 @@ rollback_seconds:
   returned: when this run changed the rules with O(confirm_timeout)
   type: int
   sample: 120
+zone:
+  description: The firewalld zone that got the rules.
+  returned: with the firewalld backend
+  type: str
+  sample: public
 nft_output:
   description: What nft printed when it rejected the rule set.
   returned: when nft failed
@@ -296,6 +341,7 @@ def main():
             ssh_port=dict(type='int'),
             force=dict(type='bool', default=False),
             confirm_timeout=dict(type='int', default=0),
+            zone=dict(type='str'),
             table=dict(type='str', default=DEFAULT_TABLE),
             persist_path=dict(type='path', default=DEFAULT_PERSIST_PATH),
         ),

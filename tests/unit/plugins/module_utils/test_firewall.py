@@ -35,6 +35,7 @@ def params(**overrides):
     {}, dict(allow=[]), dict(allow=[dict(port=53, protocol='udp', sources=['10.0.0.0/8', '2001:db8::/32', '::1'])]),
     dict(forward_block_ports=[8080, 65535]), dict(ssh_port=2222), dict(confirm_timeout=10),
     dict(confirm_timeout=3600), dict(default_incoming_policy='accept'), dict(state='confirmed'), dict(table='fw_2'),
+    dict(backend='firewalld', zone='public'), dict(zone='docker'),
 ])
 def test_valid_parameters(overrides):
     assert fw.parameter_problem(params(**overrides)) is None
@@ -60,6 +61,9 @@ def test_valid_parameters(overrides):
     (dict(persist_path='etc/fw.nft'), 'persist_path must be an absolute file path'),
     (dict(persist_path='/etc/fw nft'), 'persist_path must be an absolute file path'),
     (dict(default_incoming_policy='reject'), 'default_incoming_policy must be one of drop, accept'),
+    (dict(zone='my zone'), "zone must be a firewalld zone name (letters, digits, \"_\", \"-\", \"/\", at most 17), "
+                           "got 'my zone'"),
+    (dict(zone='z' * 18), 'zone must be a firewalld zone name'),
 ])
 def test_invalid_parameters_name_the_parameter_on_one_line(overrides, message):
     problem = fw.parameter_problem(params(**overrides))
@@ -185,6 +189,7 @@ class FakeHost:
         self.calls = []
         self.enabled = False
         self.timer = False
+        self.rollback_running = False
 
     def which(self, name):
         if name == 'nft' and not self.nft:
@@ -220,7 +225,8 @@ class FakeHost:
             if argv[1] == 'disable':
                 self.enabled = False
             if argv[1] == 'is-active':
-                return (0, 'active\n', '') if self.timer else (3, 'inactive\n', '')
+                active = self.rollback_running if argv[2].endswith('.service') else self.timer
+                return (0, 'active\n', '') if active else (3, 'inactive\n', '')
             if argv[1] == 'stop':
                 self.timer = False
             return 0, '', ''
@@ -314,6 +320,16 @@ def test_late_confirmation_fails(tmp_path):
     assert caught.value.msg.startswith('too late: the change was already rolled back at 2030-01-01T00:00:00Z')
 
 
+def test_confirmation_while_the_rollback_runs_fails(tmp_path):
+    host = FakeHost(tmp_path)
+    host.run(confirm_timeout=10)
+    host.rollback_running = True
+    with pytest.raises(FirewallFailure) as caught:
+        host.run(state='confirmed')
+    assert caught.value.msg.startswith('too late: the rollback of the unconfirmed change is running now')
+    assert (tmp_path / 'state' / 'rollback.sh').exists()  # nothing removed under the running script
+
+
 def test_first_commit_confirm_saves_the_absence_of_the_table(tmp_path):
     host = FakeHost(tmp_path)
     host.run(confirm_timeout=30)
@@ -351,9 +367,12 @@ NOTHING = dict(nft=False, ufw=False, ufw_active=False, firewalld=False, firewall
     ('auto', dict(ufw=True), 'ufw'),
     ('auto', dict(firewalld=True), 'nftables'),                 # firewalld installed but stopped: not in the way
     ('auto', dict(nft=True, ufw=True, ufw_active=True), 'ufw'),
+    ('auto', dict(nft=True, firewalld=True, firewalld_active=True), 'firewalld'),
     ('nftables', dict(nft=True, ufw=True), 'nftables'),
     ('ufw', dict(ufw=True, ufw_active=True), 'ufw'),
     ('ufw', {}, 'ufw'),                                         # missing: the backend's own prepare() says so
+    ('firewalld', dict(firewalld=True, firewalld_active=True), 'firewalld'),
+    ('firewalld', dict(nft=True), 'firewalld'),                 # installed or not: its own prepare() says so
 ])
 def test_backend_choice(requested, found, expected):
     assert fw.choose_backend(requested, dict(NOTHING, **found)) == (expected, None)
@@ -364,10 +383,10 @@ def test_backend_choice(requested, found, expected):
      'backend nftables: ufw is active on this host and owns its firewall; set backend=ufw (or auto), or stop and '
      'disable ufw first'),
     ('ufw', dict(ufw=True, firewalld=True, firewalld_active=True),
-     'backend ufw: firewalld is active on this host and owns its firewall, and host_firewall does not drive '
-     'firewalld (only nftables, ufw); manage it yourself, or stop and disable firewalld first'),
-    ('auto', dict(nft=True, firewalld=True, firewalld_active=True), 'backend auto: firewalld is active on this host'),
+     'backend ufw: firewalld is active on this host and owns its firewall; set backend=firewalld (or auto), or stop '
+     'and disable firewalld first'),
     ('nftables', dict(nft=True, firewalld=True, firewalld_active=True), 'backend nftables: firewalld is active'),
+    ('firewalld', dict(firewalld=True, ufw=True, ufw_active=True), 'backend firewalld: ufw is active'),
     ('auto', dict(ufw=True, ufw_active=True, firewalld=True, firewalld_active=True),
      'backend auto: both firewalld and ufw are active on this host'),
 ])

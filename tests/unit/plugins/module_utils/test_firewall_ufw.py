@@ -227,8 +227,10 @@ class FakeUfw:
                 return 0, '', ''
             return 1, '', 'iptables: Bad rule (does a matching rule exist in that chain?).\n'
         if name == 'systemctl':
-            if args[0] == 'is-active':
+            if args[0] == 'is-active' and args[1].endswith('.timer'):
                 return (0, 'active\n', '') if self.timer else (3, 'inactive\n', '')
+            if args[0] == 'is-active':
+                return 3, 'inactive\n', ''
             if args[0] == 'stop':
                 self.timer = False
             return 0, '', ''
