@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""One timed HTTP exchange, and a WebSocket upgrade handshake, with the standard library only.
+"""One timed HTTP exchange, a WebSocket upgrade handshake and a TLS handshake, with the standard library only.
 
 Each step is timed separately (connect, TLS handshake, first byte, total) because the step
 that fails or is slow tells the layers apart: a refused connect is nobody listening, a
@@ -320,6 +320,42 @@ def websocket_handshake(base_url, doc_key='docops-probe', path=None, headers=Non
             except OSError:
                 pass  # The server may have closed first; the handshake result stands.
     except (OSError, ValueError, http.client.HTTPException) as exc:
+        exchange.failed(exc)
+    finally:
+        if sock is not None:
+            sock.close()
+    return exchange.finish()
+
+
+def tls_handshake(base_url, headers=None, timeout=5.0, ca_path=None):
+    """Open a VERIFIED TLS connection to base_url (https) and report the certificate and protocol.
+
+    The certificate is always verified (against ``ca_path`` or the system's CAs) and must carry
+    the name of the Host header in ``headers`` (else the URL's host): that is what is being
+    checked. Returns the fields of probe() (status stays None: no HTTP is spoken) plus ``tls``:
+    None when the handshake failed, else ``version`` (TLSv1.3...), ``cipher``, ``server_name``,
+    ``not_after`` (the certificate's text) and ``not_after_epoch`` (seconds since the epoch).
+    """
+    scheme, host, port, _base_path, netloc = split_url(base_url)
+    if scheme != 'https':
+        raise ValueError('%r is not an https:// URL' % base_url)
+    extra = {str(name): str(value) for name, value in (headers or {}).items()}
+    server_name = _name_of(_host_header(extra, netloc))
+    exchange = _Exchange('https://' + netloc)
+    exchange.result['tls'] = None
+    sock = None
+    try:
+        sock = _connect(exchange, scheme, host, port, timeout, True, ca_path, server_name)
+        certificate = sock.getpeercert() or {}
+        not_after = certificate.get('notAfter')
+        exchange.result['tls'] = {
+            'version': sock.version(),
+            'cipher': (sock.cipher() or (None,))[0],
+            'server_name': server_name,
+            'not_after': not_after,
+            'not_after_epoch': ssl.cert_time_to_seconds(not_after) if not_after else None,
+        }
+    except (OSError, ValueError) as exc:
         exchange.failed(exc)
     finally:
         if sock is not None:

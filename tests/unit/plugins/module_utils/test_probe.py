@@ -8,6 +8,7 @@ import ssl
 import struct
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -377,3 +378,31 @@ def test_websocket_refused_upgrade(websocket_server):
 def test_websocket_connection_refused():
     result = _probe.websocket_handshake("http://127.0.0.1:%d" % closed_port(), timeout=SHORT)
     assert result["error_kind"] == "refused" and result["status"] is None
+
+
+# TLS handshake: the certificate and the protocol, always verified.
+
+def test_tls_handshake_reports_the_protocol_and_the_expiry(https_url, certificate):
+    result = _probe.tls_handshake(https_url, ca_path=certificate[0], timeout=2,
+                                  headers={"Host": "office.example.test"})
+    assert result["error"] is None and result["status"] is None
+    tls = result["tls"]
+    assert tls["version"] in ("TLSv1.2", "TLSv1.3") and tls["cipher"]
+    assert tls["server_name"] == "office.example.test"
+    # The test certificate is valid for one day.
+    assert 0 < tls["not_after_epoch"] - time.time() <= 86400 + 60
+    assert tls["not_after"].endswith("GMT")
+    timings = result["timings"]
+    assert 0 <= timings["connect"] <= timings["tls"] <= timings["total"] and timings["first_byte"] is None
+
+
+def test_tls_handshake_verifies_even_a_name_it_was_not_asked_to(https_url, certificate):
+    wrong = _probe.tls_handshake(https_url, ca_path=certificate[0], timeout=2, headers={"Host": "other.example.test"})
+    assert wrong["tls"] is None and wrong["error_kind"] == "tls" and wrong["phase"] == "tls"
+    unknown = _probe.tls_handshake(https_url, timeout=2)
+    assert unknown["tls"] is None and "certificate verify failed" in unknown["error"]
+
+
+def test_tls_handshake_needs_https():
+    with pytest.raises(ValueError):
+        _probe.tls_handshake("http://127.0.0.1:1")
