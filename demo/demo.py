@@ -50,6 +50,12 @@ def main():
     say("starting the server container %s (Debian 12, systemd, sshd)" % NAME)
     hostvars = server.up(NAME, image="server", state_dir=STATE)
     extra["nginx_proxy_redirect_https_port"] = hostvars["testbed_port_443"]
+    # The verify role probes the public URL from here: the demo's gateway is that mapped port, with a
+    # self-signed certificate (not verified; the certificate check still reports its expiry and protocol).
+    public = "https://127.0.0.1:%d/" % hostvars["testbed_port_443"]
+    reports = os.path.join(STATE, "reports")
+    os.makedirs(reports, exist_ok=True)
+    extra.update(verify_public_url=public, verify_validate_certs=False, verify_report_dir=reports)
     inventory = os.path.join(STATE, "inventory.yml")
     server.write_inventory(inventory, {NAME: hostvars}, group="documentserver")
     say("running playbooks/site.yml over SSH (127.0.0.1:%d)" % hostvars["ansible_port"])
@@ -81,7 +87,29 @@ def main():
     print("  Container: http://127.0.0.1:%d on %s, published on the server's loopback only" % (port, NAME))
     print("  Firewall on %s: %s" % (NAME, firewall))
     print("  Remove the demo server: bash demo/run.sh --down")
+    print()
+    print("Verification (the verify role: container, gateway on the server, public URL from here; report %s):"
+          % os.path.join(reports, "verify-%s.json" % NAME))
+    for line in verification_table(os.path.join(reports, "verify-%s.json" % NAME)):
+        print("  " + line)
+    print()
+    print("Open %s (the gateway's self-signed certificate makes the browser warn)." % public)
     return 0 if health == "true" else 1
+
+
+def verification_table(path):
+    """The verify role's checks from its JSON report: name, verdict, HTTP status, total time."""
+    try:
+        with open(path) as handle:
+            checks = json.load(handle)["checks"]
+    except (OSError, ValueError, KeyError) as exc:
+        return ["no report: %s" % exc]
+    lines = []
+    for check in checks:
+        name = "%s %s" % (check.get("label") or "", check["name"])
+        total = (check.get("timing") or {}).get("total") or 0
+        lines.append("%-34s %-4s %-5s %6.3f s" % (name, "ok" if check["passed"] else "FAIL", check.get("status") or "-", total))
+    return lines
 
 
 def firewall_summary():

@@ -15,7 +15,9 @@ matches on evidence that is there:
 
 - ``container``: found, name, running, restarting, status, exit_code, restart_count, started_at, health,
   oom_kill_count (the memory cgroup's counter: Docker 20.10 never sets State.OOMKilled), oom_killed,
-  memory_limit_mb, logs (last lines), published (list of {host_ip, host_port, container_port});
+  memory_limit_mb, nofile_limit (open files of the container's first process), logs (last lines), published
+  (list of {host_ip, host_port, container_port}); name is None when the container was looked for by image and
+  port and none was found;
 - ``baseline``: restart_count, started_at, as they were when the documentserver role finished;
 - ``start``: elapsed (seconds since the container started), budget (seconds allowed to start);
 - ``inner``: answer (the container's published port from the target: status, body, error_kind),
@@ -43,6 +45,8 @@ LAYERS = ('container', 'docservice', 'gateway', 'firewall')
 MIN_MEMORY_MB = 4096
 MIN_DISK_MB = 2048
 MAX_SKEW_SECONDS = 60
+# A container restarted by its restart policy this recently is still in its loop.
+RECENT_START_SECONDS = 120
 
 # Log lines of the Document Server (DESIGN.md section 7), as regular expressions.
 WAITING_FOR = re.compile(r'Waiting for connection to the (\S+) host on port (\d+)')
@@ -107,7 +111,9 @@ def _published_ports(evidence):
 
 def _container_missing(e):
     if _get(e, 'container.found') is False:
-        return 'no container named %s' % (_get(e, 'container.name') or '?')
+        if _get(e, 'container.name'):
+            return 'no container named %s' % _get(e, 'container.name')
+        return 'no container runs an image named *documentserver* or is published on the port given'
     return None
 
 
@@ -128,7 +134,12 @@ def _crash_loop(e):
     restarted = now is not None and before is not None and now > before
     moved = (_get(e, 'baseline.started_at') and _get(e, 'container.started_at')
              and _get(e, 'baseline.started_at') != _get(e, 'container.started_at'))
-    if _get(e, 'container.restarting') or restarted or moved:
+    # Without a baseline: Docker counts only the restarts of its restart policy (each one a death of the
+    # container), so a count above 0 with the last start moments ago is a loop caught between two crashes.
+    elapsed = _get(e, 'start.elapsed')
+    caught = (before is None and now is not None and now > 0 and elapsed is not None
+              and elapsed < RECENT_START_SECONDS)
+    if _get(e, 'container.restarting') or restarted or moved or caught:
         return 'restart count %s (was %s when the role finished), started at %s, last log: %s' % (
             now, before if before is not None else '?', _get(e, 'container.started_at'),
             _last(_get(e, 'container.logs') or []) or 'none')
@@ -166,10 +177,18 @@ def _broker_incompatible(e):
     return _last(lines) or None
 
 
+def _since_listening(lines):
+    """The log lines after the last 'Express server listening': what the start waited for before is over."""
+    listening = [index for index, line in enumerate(lines) if LISTENING.search(line)]
+    return lines[listening[-1] + 1:] if listening else lines
+
+
 def _dependency_unreachable(e):
-    lines = (_lines(e, 'container.logs', WAITING_FOR) + _lines(e, 'container.logs', AMQP_REFUSED)
-             + _lines(e, 'container.logs', DB_REFUSED))
+    logs = _since_listening(_get(e, 'container.logs') or [])
+    lines = [line for line in logs if WAITING_FOR.search(line) or AMQP_REFUSED.search(line) or DB_REFUSED.search(line)]
     false_health = (_get(e, 'inner.answer.body') or '').strip() == 'false'
+    if _status(_get(e, 'inner.answer')) == 200 and (_get(e, 'inner.answer.body') or '').strip() == 'true':
+        return None  # healthy now: those lines tell of an outage that is over
     if lines:
         return _last(lines) + (' (/healthcheck answers false)' if false_health else '')
     if false_health:
@@ -270,6 +289,11 @@ def _upstream_timeout(e):
         return 'error.log: %s' % _last(lines)
     if _status(_get(e, 'outside.answer')) == 504:
         return 'the gateway answered 504 (its upstream did not answer in time)'
+    # A hang is found before nginx's own timeout (60 s) writes its 110 line: the container's port accepts the
+    # connection and then says nothing.
+    if _get(e, 'inner.answer.error_kind') == 'timeout' and _get(e, 'container.running') is not False:
+        return "the container's published port accepts connections but does not answer (%s)" % (
+            _get(e, 'inner.answer.error') or 'timed out')
     return None
 
 

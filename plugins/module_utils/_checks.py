@@ -62,6 +62,10 @@ _METHOD = re.compile(r'^[A-Z]+$')
 
 # ---------------------------------------------------------------- JWT (HS256) without a library
 
+# The start of an answer's body kept in a check's result (/baseurl, CommandService's JSON).
+BODY_KEPT = 200
+
+
 def _b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
 
@@ -467,6 +471,10 @@ def result_of(check, answers, now, label=None):
         'timing': dict((step, timings.get(step)) for step in ('connect', 'tls', 'first_byte', 'total')),
         'layer_hint': layer_hint(answer),
         'gateway_error': gateway_error(answer.get('headers')),
+        # What the diagnosis reads (gateway_diagnose's outside_checks): why no answer came, and the answer's start.
+        'error_kind': answer.get('error_kind'),
+        'error': answer.get('error'),
+        'body': one_line(answer.get('body') or '', BODY_KEPT),
     }
 
 

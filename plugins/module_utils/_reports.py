@@ -74,6 +74,8 @@ def normalised(item):
         'timing': dict((step, timing.get(step)) for step in TIMING_STEPS),
         'layer_hint': None if item.get('layer_hint') is None else str(item['layer_hint']),
         'gateway_error': None if item.get('gateway_error') is None else dict(item['gateway_error']),
+        'error_kind': None if item.get('error_kind') is None else str(item['error_kind']),
+        'error': None if item.get('error') is None else str(item['error']),
     }
 
 

@@ -575,6 +575,15 @@ checks:
         - C(upstream) is the address or addresses the gateway tried (nginx C($upstream_addr)), C(status) what
           they answered (C($upstream_status), V(-) for none). C(raw) holds a marker that did not parse.
       type: dict
+    error_kind:
+      description: Why no complete answer came - V(refused), V(timeout), V(reset), V(tls), V(dns), V(other) - or V(null).
+      type: str
+    error:
+      description: The step that failed and the error, on one line, or V(null).
+      type: str
+    body:
+      description: The start of the answer's body, on one line (200 characters at most).
+      type: str
 checks_passed:
   description: Whether every check of this run passed (true when there were none).
   returned: when the parameters are valid

@@ -170,6 +170,35 @@ def test_still_starting_is_not_docservice_down():
     assert 'starting' in ids and 'docservice_down' not in ids
 
 
+def test_a_hang_is_a_timeout_before_nginx_writes_its_own():
+    # A hung docservice: the container's port accepts and says nothing; the gateway's 110 line comes only after
+    # its 60 s read timeout, long after the probe's 3 s.
+    evidence = broken(inner__answer={'status': None, 'body': '', 'error_kind': 'timeout',
+                                     'error': 'response: timed out'},
+                      outside__answer={'status': None, 'error_kind': 'timeout', 'error': 'response: timed out'})
+    evidence['gateway']['answer'] = {'status': None, 'error_kind': 'timeout', 'error': 'response: timed out'}
+    found = _causes.classify(evidence)
+    assert found[0]['id'] == 'upstream_timeout', found
+    assert "does not answer (response: timed out)" in found[0]['evidence']
+
+
+def test_a_dependency_outage_that_is_over_is_history():
+    lines = ['[2026-11-22T10:00:00.000] [WARN] [localhost] [docId] [userId] nodeJS - Express server listening on port 8000',
+             '[2026-11-22T10:05:00.000] [ERROR] [localhost] [docId] [userId] nodeJS - healthCheck error Error: connect '
+             'ECONNREFUSED 127.0.0.1:5432']
+    assert 'dependency_unreachable' not in [item['id'] for item in _causes.classify(broken(container__logs=lines))]
+    now_false = broken(container__logs=lines, inner__answer={'status': 200, 'body': 'false', 'error_kind': None})
+    assert _causes.classify(now_false)[0]['id'] == 'dependency_unreachable'
+
+
+def test_a_loop_caught_between_two_crashes_without_a_baseline():
+    evidence = broken(container__restart_count=3, start__elapsed=4, start__budget=300)
+    evidence.pop('baseline')
+    assert _causes.classify(evidence)[0]['id'] == 'crash_loop'
+    evidence['start']['elapsed'] = 86400  # restarted once, long ago: not a loop now
+    assert 'crash_loop' not in [item['id'] for item in _causes.classify(evidence)]
+
+
 def test_message_is_one_line():
     finding = _causes.classify(CASES['upstream_refused'])[0]
     line = _causes.message(502, 'the gateway', finding)

@@ -44,7 +44,7 @@ def test_build_merges_the_extra_checks_first_and_counts():
     assert not built["passed"] and built["ready"] and built["generated"] == "2026-11-18T11:06:40Z"
     # A sparse extra item gets every key of a check result.
     assert built["checks"][1] == {"name": "websocket", "label": "gateway", "url": None, "passed": True, "status": None,
-                                  "detail": None, "layer_hint": None, "gateway_error": None,
+                                  "detail": None, "layer_hint": None, "gateway_error": None, "error_kind": None, "error": None,
                                   "timing": {"connect": None, "tls": None, "first_byte": None, "total": None}}
 
 
