@@ -528,10 +528,10 @@ def report(lags, diagnosis, checks, image, took):
         "",
     ]
     lines += ["   - %s: %.2f s" % (task, seconds) for task, seconds in diagnosis["steps"]]
-    lines += ["", "   The two probes after the readiness wait (gateway and outside URL) took %.2f s of the %.2f s%s: each"
+    lines += ["", "   The two probes after the readiness wait (gateway and outside URL: one attempt each, then their checks"
+              " at once) took %.2f s of the %.2f s%s. The rest (the readiness task"
               % (probes, diagnosis["seconds"], ", which is why the target is not met"
                  if diagnosis["seconds"] > TARGETS["diagnosis"] else ""),
-              "   keeps retrying the 502 for its own budget, `verify_check_timeout` + 1 s. The rest (the readiness task",
               "   beyond its budget, the diagnosis, the failure, the end of the process) took %.2f s."
               % (diagnosis["seconds"] - probes)]
     lines += [
