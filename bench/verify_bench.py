@@ -29,13 +29,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "bed"))
 import images  # noqa: E402
+from slowlink import SlowLink  # noqa: E402
 
 RESULTS = os.path.join(ROOT, "bench", "RESULTS.md")
 START_MARK, END_MARK = "<!-- verify-bench:start -->", "<!-- verify-bench:end -->"
@@ -277,56 +277,6 @@ class Simulator:
                                        % (match.group("own"), match.group("docker")))
                 return own
         raise RuntimeError("%s never logged that docservice listens" % self.name)
-
-
-class SlowLink:
-    """A TCP relay on 127.0.0.1 that waits DELAY before connecting each client to TARGET: a distant server."""
-
-    def __init__(self, target, delay):
-        self.target, self.delay = target, delay
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(128)
-        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            try:
-                client, _address = self.listener.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self.relay, args=(client,), daemon=True).start()
-
-    def relay(self, client):
-        time.sleep(self.delay)
-        try:
-            upstream = socket.create_connection(self.target, timeout=10)
-        except OSError:
-            client.close()
-            return
-        threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
-        self.pump(client, upstream)
-
-    @staticmethod
-    def pump(source, destination):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                destination.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, destination):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.listener.close()
 
 
 class Ansible:

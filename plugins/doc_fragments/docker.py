@@ -58,3 +58,48 @@ requirements:
 notes:
   - Connecting to the local socket usually needs root; run the task with C(become=true).
 '''
+
+    # The same connection options with a docker_ prefix, for the modules whose own ca_path and timeout belong to
+    # their HTTP probes (gateway_probe, gateway_diagnose). Keep in sync with docker_argument_spec() too.
+    PREFIXED = r'''
+options:
+  docker_host:
+    description:
+      - The Docker engine to talk to, as a URL such as C(unix:///var/run/docker.sock) or C(tcp://192.0.2.10:2376).
+      - If not set, the value of the E(DOCKER_HOST) environment variable is used, then the default.
+    type: str
+    default: unix:///var/run/docker.sock
+  docker_tls:
+    description:
+      - Use TLS to talk to a remote engine, without verifying its certificate (see O(docker_tls_verify)).
+      - If not set, the value of the E(DOCKER_TLS) environment variable is used.
+    type: bool
+    default: false
+  docker_tls_verify:
+    description:
+      - Use TLS and verify the engine's certificate against O(docker_ca_path) (or the system's CAs).
+      - If not set, the value of the E(DOCKER_TLS_VERIFY) environment variable is used.
+    type: bool
+    default: false
+  docker_ca_path:
+    description:
+      - CA certificate file that signed the engine's certificate; used with O(docker_tls_verify=true).
+      - If not set and E(DOCKER_CERT_PATH) is set, C(ca.pem) in that directory is used.
+    type: path
+  docker_client_cert:
+    description:
+      - Client certificate file presented to the engine; needs O(docker_client_key).
+      - If not set and E(DOCKER_CERT_PATH) is set, C(cert.pem) in that directory is used.
+    type: path
+  docker_client_key:
+    description:
+      - Private key file of O(docker_client_cert).
+      - If not set and E(DOCKER_CERT_PATH) is set, C(key.pem) in that directory is used.
+    type: path
+  docker_timeout:
+    description:
+      - Seconds to wait for an answer from the engine on each API call, from 1 to 3600.
+      - If not set, the value of the E(DOCKER_TIMEOUT) environment variable is used, then the default.
+    type: int
+    default: 60
+'''

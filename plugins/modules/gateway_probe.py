@@ -42,6 +42,8 @@ description:
     the range given for its option fails with a message naming the option.
 author:
   - docops.onlyoffice maintainers (@docops)
+extends_documentation_fragment:
+  - docops.onlyoffice.docker.prefixed
 options:
   url:
     description:
@@ -113,46 +115,6 @@ options:
       - The module fails at once when there is no such container.
       - Needs the Docker SDK for Python on the target; without this option it is not used.
     type: str
-  docker_host:
-    description:
-      - The Docker engine to talk to about O(container), as a URL such as
-        C(unix:///var/run/docker.sock) or C(tcp://192.0.2.10:2376).
-      - If not set, the value of the E(DOCKER_HOST) environment variable is used, then the default.
-    type: str
-    default: unix:///var/run/docker.sock
-  docker_tls:
-    description:
-      - Use TLS to talk to a remote engine, without verifying its certificate (see O(docker_tls_verify)).
-      - If not set, the value of the E(DOCKER_TLS) environment variable is used.
-    type: bool
-    default: false
-  docker_tls_verify:
-    description:
-      - Use TLS and verify the engine's certificate against O(docker_ca_path) (or the system's CAs).
-      - If not set, the value of the E(DOCKER_TLS_VERIFY) environment variable is used.
-    type: bool
-    default: false
-  docker_ca_path:
-    description:
-      - CA certificate file that signed the engine's certificate; used with O(docker_tls_verify=true).
-      - If not set and E(DOCKER_CERT_PATH) is set, C(ca.pem) in that directory is used.
-    type: path
-  docker_client_cert:
-    description:
-      - Client certificate file presented to the engine; needs O(docker_client_key).
-      - If not set and E(DOCKER_CERT_PATH) is set, C(cert.pem) in that directory is used.
-    type: path
-  docker_client_key:
-    description:
-      - Private key file of O(docker_client_cert).
-      - If not set and E(DOCKER_CERT_PATH) is set, C(key.pem) in that directory is used.
-    type: path
-  docker_timeout:
-    description:
-      - Seconds to wait for an answer from the engine on each API call, from 1 to 3600.
-      - If not set, the value of the E(DOCKER_TIMEOUT) environment variable is used, then the default.
-    type: int
-    default: 60
   label:
     description:
       - A short name for where this probe looks from, such as V(container), V(gateway) or V(public).

@@ -13,11 +13,8 @@ bench/; on loopback a round trip takes a millisecond and the CPU cost of each re
 Run: .venv/bin/python -m pytest tests/integration/test_gateway_probe_checks.py -q -s
 """
 import json
-import socket
 import statistics
 import textwrap
-import threading
-import time
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -25,6 +22,7 @@ import pytest
 
 from .ansible_runs import run_local
 from .test_gateway_probe_container import LABEL, docker, free_port, images
+from slowlink import SlowLink  # noqa: E402  (tests/bed is on the path, see test_gateway_probe_container)
 
 SECRET = "Docops-Checks-Jwt-Secret-0123456789-abcdefghij"
 WRONG_SECRET = "Not-The-Servers-Secret-9876543210-zyxwvutsrq"
@@ -155,56 +153,6 @@ PLAY = textwrap.dedent("""\
             dest: "{{ reports }}/results.json"
             mode: "0600"
     """)
-
-
-class SlowLink:
-    """A TCP relay on 127.0.0.1 that waits DELAY before connecting each client to TARGET: a distant server."""
-
-    def __init__(self, target, delay):
-        self.target, self.delay = target, delay
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(128)
-        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            try:
-                client, _address = self.listener.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self.relay, args=(client,), daemon=True).start()
-
-    def relay(self, client):
-        time.sleep(self.delay)
-        try:
-            upstream = socket.create_connection(self.target, timeout=10)
-        except OSError:
-            client.close()
-            return
-        threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
-        self.pump(client, upstream)
-
-    @staticmethod
-    def pump(source, destination):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                destination.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, destination):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.listener.close()
 
 
 def by_name(result):
