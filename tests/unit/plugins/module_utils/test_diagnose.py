@@ -711,7 +711,9 @@ def run(monkeypatch):
     ({'start_budget': -1}, 'start_budget must be >= 0 and <= 86400, got -1'),
     ({'published_port': 0}, 'published_port must be >= 1 and <= 65535, got 0'),
     ({'published_port': 70000}, 'published_port must be >= 1 and <= 65535, got 70000'),
-    ({'published_port': float('inf')}, 'published_port must be a finite number, got inf'),
+    # ansible-core 2.16 refuses this float with its own conversion message, which names the parameter too.
+    ({'published_port': float('inf')}, ('published_port must be a finite number, got inf',
+                                        "argument 'published_port' is of type <class 'float'> and we were unable")),
     ({'docker_timeout': 0}, 'docker_timeout must be >= 1 and <= 3600, got 0'),
     ({'container': ' '}, 'container: give the name or ID of a Docker container, or leave the option out to find it '
                          'by image'),
@@ -730,7 +732,8 @@ def run(monkeypatch):
 ])
 def test_bad_parameters_fail_with_one_line_naming_them_before_anything_runs(run, monkeypatch, args, message):
     monkeypatch.setattr(_diagnose, 'Target', None)  # nothing may be gathered
-    assert failed(run(**args))['msg'] == message
+    msg = failed(run(**args))['msg']
+    assert msg == message if isinstance(message, str) else msg.startswith(message), msg
 
 
 def test_the_module_returns_the_diagnosis_unchanged_in_check_mode(run, monkeypatch):
