@@ -28,6 +28,7 @@ matches on evidence that is there:
 - ``outside``: answer (the public URL from the controller: status, error_kind, error, headers), baseurl,
   expected_baseurl, websocket_status, command_error (CommandService's error code), tls_error;
 - ``docker``: rules_ok (Docker's NAT rules exist);
+- ``firewall``: active (ufw, firewalld, nftables or None), detail (one line naming it);
 - ``host``: mem_total_mb, swap_total_mb, disk_free_mb;
 - ``clock``: skew_seconds (target minus controller).
 
@@ -352,8 +353,8 @@ def _firewall_blocked(e):
     outside = _get(e, 'outside.answer') or {}
     if inside and 200 <= inside < 500 and outside.get('status') is None and outside.get('error_kind') in (
             'timeout', 'refused'):
-        return 'the gateway answers %s on the target, but the public URL gets %s (%s)' % (
-            inside, outside.get('error_kind'), outside.get('error') or '')
+        return 'the gateway answers %s on the target, but the public URL gets %s (%s); host firewall: %s' % (
+            inside, outside.get('error_kind'), outside.get('error') or '', _get(e, 'firewall.detail') or 'not read')
     return None
 
 

@@ -21,12 +21,14 @@ import datetime
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.docops.onlyoffice.plugins.module_utils import _causes, _docker, _evidence, _probe
+from ansible_collections.docops.onlyoffice.plugins.module_utils._firewall_backends import found_on_host
 from ansible_collections.docops.onlyoffice.plugins.module_utils._validate import (
     Range,
     first_number_problem,
@@ -61,6 +63,8 @@ OOM_COUNTER_FILES = (
 NO_CHAIN_WORDS = ('No chain/target/match', 'does not exist', 'No such file or directory', 'incompatible')
 OUTSIDE_TEXT_KEYS = ('error_kind', 'error', 'body')
 MIB = 1024 * 1024
+# The nftables table of the firewall role (host_firewall's default).
+OUR_TABLE = 'docops_firewall'
 
 RANGES = {
     'published_port': Range(1, 65535),
@@ -206,6 +210,20 @@ def parameter_problem(params):
 
 
 # ---------------------------------------------------------------- pure parts
+
+def firewall_evidence(found, our_table):
+    """Which firewall filters incoming traffic on the target (FOUND: _firewall_backends.found_on_host; OUR_TABLE:
+    the listing of the firewall role's nftables table, or None): {'active': name or None, 'detail': one line}."""
+    if found.get('ufw_active'):
+        return {'active': 'ufw', 'detail': 'ufw is active'}
+    if found.get('firewalld_active'):
+        return {'active': 'firewalld', 'detail': 'firewalld is running'}
+    if our_table is not None:
+        policy = re.search(r'hook input [^;]*;[^;]*policy (\w+);', our_table)
+        return {'active': 'nftables', 'detail': 'nftables table inet %s, incoming policy %s'
+                % (OUR_TABLE, policy.group(1) if policy else 'unknown')}
+    return {'active': None, 'detail': 'no ufw, firewalld or table inet %s' % OUR_TABLE}
+
 
 def without_none(values):
     return dict((key, value) for key, value in (values or {}).items() if value is not None)
@@ -573,6 +591,7 @@ class Diagnosis:
             inner_answer = pool.submit(self.probe, inner, {}) if inner else None
             self.step('gateway', self.gateway)
             self.step("Docker's NAT rules", self.docker_rules)
+            self.step('host firewall', self.firewall)
             self.step('disk', self.disk)
             self.evidence.setdefault('gateway', {})['answer'] = self.step(
                 'gateway answer', lambda: answer_evidence(gateway_answer.result(), with_headers=True))
@@ -753,6 +772,12 @@ class Diagnosis:
         return sorted(lines, key=lambda line: line[:19])[-ERROR_LOG_LINES:]
 
     # -- Docker's rules
+
+    def firewall(self):
+        found = found_on_host(self.target.run, self.target.which)
+        nft = self.target.which('nft')
+        table = self.target.run([nft, 'list', 'table', 'inet', OUR_TABLE]) if nft else (127, '', '')
+        self.evidence['firewall'] = firewall_evidence(found, table[1] if table[0] == 0 else None)
 
     def docker_rules(self):
         container = self.evidence.get('container') or {}

@@ -439,7 +439,8 @@ def test_a_healthy_stack_matches_no_cause_and_has_every_section():
     assert result['message'] == ('no cause found: container docops-dg-rec1 running, its port answers HTTP 200 "true", '
                                  'the gateway http://127.0.0.1:8081 answers HTTP 200 "true"')
     evidence = result['evidence']
-    assert sorted(evidence) == ['clock', 'container', 'docker', 'gateway', 'host', 'inner', 'start']
+    assert sorted(evidence) == ['clock', 'container', 'docker', 'firewall', 'gateway', 'host', 'inner', 'start']
+    assert evidence['firewall'] == {'active': None, 'detail': 'no ufw, firewalld or table inet docops_firewall'}
     container = evidence['container']
     assert container['found'] and container['running'] and container['name'] == 'docops-dg-rec1'
     assert container['oom_kill_count'] == 0 and container['nofile_limit'] == 20000 and container['logs'] == LOGS_HEALTHY
@@ -777,3 +778,14 @@ def test_the_outside_view_keeps_a_tls_failure_and_ignores_what_does_not_parse():
     assert outside == {'answer': {'error_kind': 'tls', 'error': 'connect: CERTIFICATE_VERIFY_FAILED', 'body': ''},
                        'tls_error': 'connect: CERTIFICATE_VERIFY_FAILED'}
     assert _diagnose.outside_from_checks([]) == {}
+
+
+def test_the_host_firewall_is_named():
+    found = dict(nft=True, ufw=True, ufw_active=False, firewalld=False, firewalld_active=False)
+    table = ('table inet docops_firewall {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n'
+             '\t\tiif "lo" accept\n\t}\n}\n')
+    assert _diagnose.firewall_evidence(found, table) == {
+        'active': 'nftables', 'detail': 'nftables table inet docops_firewall, incoming policy drop'}
+    assert _diagnose.firewall_evidence(dict(found, ufw_active=True), table)['active'] == 'ufw'
+    assert _diagnose.firewall_evidence(dict(found, firewalld_active=True), None) == {
+        'active': 'firewalld', 'detail': 'firewalld is running'}
